@@ -1,0 +1,1 @@
+"""tracker: multi-year service contracts kept honest after the signature."""

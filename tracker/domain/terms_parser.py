@@ -1,0 +1,345 @@
+"""Validate a terms document (financial model spec, section 1) into ``ContractTerms``.
+
+Every rule is checked and every violation reported, each with the field's
+path; nothing is returned from a document that has any error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from tracker.domain.errors import FieldError, InvalidTerms
+from tracker.domain.fields import FieldReader, describe
+from tracker.domain.money import Currency, UnknownCurrency, currency, money_text
+from tracker.domain.terms import (
+    ContractTerms,
+    Escalation,
+    FixedEscalation,
+    IndexEscalation,
+    ScheduleEscalation,
+    YearlyRates,
+)
+
+MAX_TERM_YEARS = 30
+DEFAULT_CURRENCY = "EUR"
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_RATE_LOW = Decimal("-0.5")
+
+_TOP_FIELDS = (
+    "name", "buyer", "vendor", "currency", "start_date", "term_years",
+    "price", "cost", "gain_split", "discount_rate",
+)  # fmt: skip
+_ESCALATION_FIELDS = {
+    "fixed": ("method", "rate"),
+    "index": ("method", "index", "share", "offset", "cap", "floor"),
+    "schedule": ("method", "prices"),
+}
+
+
+def parse_terms(document: object) -> ContractTerms:
+    """Validate a terms document; ``InvalidTerms`` lists every error found."""
+    reader = FieldReader()
+    terms = _Parser(reader).terms(document)
+    if reader.errors or terms is None:
+        raise InvalidTerms(reader.errors or [FieldError("document", "invalid")])
+    return terms
+
+
+class _Parser:
+    """One pass over a terms document, collecting errors in ``reader``."""
+
+    def __init__(self, reader: FieldReader) -> None:
+        self.read = reader
+        self.years: int | None = None
+        self.currency: Currency | None = None
+
+    def terms(self, document: object) -> ContractTerms | None:
+        if not isinstance(document, Mapping):
+            self.read.error(
+                "document",
+                f"expected an object with the contract's terms, got {describe(document)}",
+            )
+            return None
+        doc = self.read.mapping(document, "", _TOP_FIELDS)
+        assert doc is not None
+        name = self.read.text(self.read.required(doc, "name", "name"), "name")
+        buyer = self._optional_text(doc, "buyer")
+        vendor = self._optional_text(doc, "vendor")
+        self.currency = self._currency(doc.get("currency"))
+        start_date = self.read.date(
+            self.read.required(doc, "start_date", "start_date"), "start_date"
+        )
+        self.years = self.read.whole_number(
+            self.read.required(doc, "term_years", "term_years"), "term_years", 1, MAX_TERM_YEARS
+        )
+        price = self._price(doc.get("price"))
+        cost = self._cost(doc.get("cost"))
+        shares = self._gain_split(doc.get("gain_split"))
+        discount = self._optional_rate(doc, "discount_rate", "discount_rate", _ZERO, _ONE)
+        if (
+            name is None
+            or self.currency is None
+            or start_date is None
+            or self.years is None
+            or price is None
+            or cost is None
+            or shares is None
+            or discount is None
+            or self.read.errors
+        ):
+            return None
+        base_price, escalation = price
+        baseline, inflation, efficiency = cost
+        return ContractTerms(
+            name=name,
+            buyer=buyer,
+            vendor=vendor,
+            currency=self.currency,
+            start_date=start_date,
+            term_years=self.years,
+            base_price=base_price,
+            escalation=escalation,
+            baseline_cost=baseline,
+            inflation=inflation,
+            efficiency=efficiency,
+            reinvest_share=shares[0],
+            buyer_share=shares[1],
+            discount_rate=discount,
+        )
+
+    # -- parties and currency -------------------------------------------------
+
+    def _optional_text(self, doc: Mapping[str, Any], key: str) -> str | None:
+        value = doc.get(key)
+        return None if value is None else self.read.text(value, key)
+
+    def _currency(self, value: object) -> Currency | None:
+        if value is None:
+            return currency(DEFAULT_CURRENCY)
+        if isinstance(value, str):
+            try:
+                return currency(value.strip())
+            except UnknownCurrency:
+                pass
+        self.read.error(
+            "currency", f"expected an ISO 4217 currency code such as EUR, got {describe(value)}"
+        )
+        return None
+
+    # -- price ----------------------------------------------------------------
+
+    def _price(self, value: object) -> tuple[Decimal, Escalation] | None:
+        if value is None:
+            self.read.error("price", "required")
+            return None
+        price = self.read.mapping(value, "price", ("base", "escalation"))
+        if price is None:
+            return None
+        escalation_doc = self.read.required(price, "escalation", "price.escalation")
+        escalation = None if escalation_doc is None else self._escalation(escalation_doc)
+        if isinstance(escalation, ScheduleEscalation) or (
+            escalation is None and _method_of(escalation_doc) == "schedule"
+        ):
+            return self._scheduled_base(price.get("base"), escalation)
+        base_doc = self.read.required(price, "base", "price.base")
+        base = (
+            None
+            if base_doc is None
+            else self.read.money(base_doc, "price.base", self.currency, positive=True)
+        )
+        if base is None or escalation is None:
+            return None
+        return base, escalation
+
+    def _scheduled_base(
+        self, base_doc: object, escalation: Escalation | None
+    ) -> tuple[Decimal, Escalation] | None:
+        base = (
+            None
+            if base_doc is None
+            else self.read.money(base_doc, "price.base", self.currency, positive=True)
+        )
+        if not isinstance(escalation, ScheduleEscalation):
+            return None
+        first = escalation.prices[0]
+        if base is not None and base != first and self.currency is not None:
+            self.read.error(
+                "price.base",
+                f"must equal the first scheduled price ({money_text(first, self.currency)}), "
+                f"got {money_text(base, self.currency)}",
+            )
+            return None
+        return first, escalation
+
+    def _escalation(self, value: object) -> Escalation | None:
+        path = "price.escalation"
+        method = _method_of(value)
+        if not isinstance(value, Mapping):
+            self.read.error(path, f"expected an object, got {describe(value)}")
+            return None
+        if method not in _ESCALATION_FIELDS:
+            self.read.error(
+                f"{path}.method",
+                f"expected one of {', '.join(_ESCALATION_FIELDS)}, got {describe(method)}",
+            )
+            return None
+        doc = self.read.mapping(value, path, _ESCALATION_FIELDS[method])
+        if doc is None:
+            return None
+        if method == "fixed":
+            rates = self._rates(
+                self.read.required(doc, "rate", f"{path}.rate"), f"{path}.rate", first_year=2
+            )
+            return None if rates is None else FixedEscalation(rates)
+        if method == "index":
+            return self._index_escalation(doc, path)
+        return self._schedule_escalation(doc, path)
+
+    def _index_escalation(self, doc: Mapping[str, Any], path: str) -> IndexEscalation | None:
+        index = self._rates(
+            self.read.required(doc, "index", f"{path}.index"), f"{path}.index", first_year=2
+        )
+        share = self._optional_rate(doc, "share", f"{path}.share", _ZERO, _ONE, default=_ONE)
+        offset = self._optional_rate(doc, "offset", f"{path}.offset", _RATE_LOW, _ONE)
+        cap = self._optional_rate(doc, "cap", f"{path}.cap", _RATE_LOW, _ONE, default=None)
+        floor = self._optional_rate(doc, "floor", f"{path}.floor", _RATE_LOW, _ONE, default=None)
+        if cap is not None and floor is not None and floor > cap:
+            self.read.error(f"{path}.floor", f"must not exceed the cap ({cap}), got {floor}")
+            return None
+        if index is None or share is None or offset is None:
+            return None
+        if (doc.get("cap") is not None and cap is None) or (
+            doc.get("floor") is not None and floor is None
+        ):
+            return None
+        return IndexEscalation(index=index, share=share, offset=offset, cap=cap, floor=floor)
+
+    def _schedule_escalation(self, doc: Mapping[str, Any], path: str) -> ScheduleEscalation | None:
+        prices_path = f"{path}.prices"
+        items = self.read.required(doc, "prices", prices_path)
+        if items is None:
+            return None
+        values = self.read.item_list(items, prices_path)
+        if values is None:
+            return None
+        if self.years is not None and len(values) != self.years:
+            self.read.error(
+                prices_path, f"expected {_count_text(self.years, 1)}, got {len(values)}"
+            )
+            return None
+        prices = [
+            self.read.money(item, f"{prices_path}[{i}]", self.currency, positive=True)
+            for i, item in enumerate(values)
+        ]
+        if not prices or any(price is None for price in prices):
+            if not prices:
+                self.read.error(prices_path, "expected at least one price")
+            return None
+        return ScheduleEscalation(tuple(p for p in prices if p is not None))
+
+    # -- cost and split -------------------------------------------------------
+
+    def _cost(self, value: object) -> tuple[Decimal, YearlyRates, YearlyRates] | None:
+        if value is None:
+            self.read.error("cost", "required")
+            return None
+        cost = self.read.mapping(value, "cost", ("baseline", "inflation", "efficiency"))
+        if cost is None:
+            return None
+        baseline_doc = self.read.required(cost, "baseline", "cost.baseline")
+        baseline = (
+            None
+            if baseline_doc is None
+            else self.read.money(baseline_doc, "cost.baseline", self.currency, positive=False)
+        )
+        inflation = self._rates(cost.get("inflation", "0"), "cost.inflation", first_year=2)
+        efficiency = self._rates(
+            cost.get("efficiency", "0"), "cost.efficiency", first_year=1, low=_ZERO,
+            high_open=True,
+        )  # fmt: skip
+        if baseline is None or inflation is None or efficiency is None:
+            return None
+        return baseline, inflation, efficiency
+
+    def _gain_split(self, value: object) -> tuple[Decimal, Decimal] | None:
+        if value is None:
+            return _ZERO, _ZERO
+        split = self.read.mapping(value, "gain_split", ("reinvest", "buyer"))
+        if split is None:
+            return None
+        reinvest = self._optional_rate(split, "reinvest", "gain_split.reinvest", _ZERO, _ONE)
+        buyer = self._optional_rate(split, "buyer", "gain_split.buyer", _ZERO, _ONE)
+        if reinvest is None or buyer is None:
+            return None
+        if reinvest + buyer > 1:
+            self.read.error(
+                "gain_split",
+                f"the reinvested ({reinvest}) and buyer ({buyer}) shares add up to "
+                f"{reinvest + buyer}, more than 1",
+            )
+            return None
+        return reinvest, buyer
+
+    # -- rates ----------------------------------------------------------------
+
+    def _optional_rate(
+        self,
+        doc: Mapping[str, Any],
+        key: str,
+        path: str,
+        low: Decimal,
+        high: Decimal,
+        default: Decimal | None = _ZERO,
+    ) -> Decimal | None:
+        value = doc.get(key)
+        if value is None:
+            return default
+        return self.read.rate(value, path, low, high)
+
+    def _rates(
+        self,
+        value: object,
+        path: str,
+        *,
+        first_year: int,
+        low: Decimal = _RATE_LOW,
+        high_open: bool = False,
+    ) -> YearlyRates | None:
+        """A rate for each year from ``first_year`` to N: one value, or a list of them."""
+        count = None if self.years is None else self.years - first_year + 1
+        if not isinstance(value, list | tuple):
+            rate = self.read.rate(value, path, low, _ONE, high_open=high_open)
+            if rate is None or count is None:
+                return None
+            return YearlyRates((rate,) * count, uniform=rate)
+        items = self.read.item_list(value, path)
+        if items is None:
+            return None
+        if count is not None and len(items) != count:
+            self.read.error(path, f"expected {_count_text(self.years or 0, first_year)}, "
+                            f"got {len(items)}")  # fmt: skip
+            return None
+        rates = [
+            self.read.rate(item, f"{path}[{i}]", low, _ONE, high_open=high_open)
+            for i, item in enumerate(items)
+        ]
+        if count is None or any(rate is None for rate in rates):
+            return None
+        return YearlyRates(tuple(rate for rate in rates if rate is not None))
+
+
+def _method_of(value: object) -> object:
+    return value.get("method") if isinstance(value, Mapping) else None
+
+
+def _count_text(years: int, first_year: int) -> str:
+    """E.g. "4 values (years 2–5)" for the years a list of rates must cover."""
+    count = years - first_year + 1
+    if count <= 0:
+        return "no values (the term has a single year; give one value instead of a list)"
+    if count == 1:
+        return f"1 value (year {first_year})"
+    return f"{count} values (years {first_year}–{years})"
