@@ -13,6 +13,7 @@ from typing import Any
 from tracker.domain.errors import FieldError, InvalidTerms
 from tracker.domain.fields import FieldReader, describe
 from tracker.domain.money import Currency, UnknownCurrency, currency, money_text
+from tracker.domain.schedule import index_rate
 from tracker.domain.terms import (
     ContractTerms,
     Escalation,
@@ -215,7 +216,25 @@ class _Parser:
             doc.get("floor") is not None and floor is None
         ):
             return None
-        return IndexEscalation(index=index, share=share, offset=offset, cap=cap, floor=floor)
+        escalation = IndexEscalation(index=index, share=share, offset=offset, cap=cap, floor=floor)
+        return escalation if self._applied_rates_in_range(escalation, path) else None
+
+    def _applied_rates_in_range(self, escalation: IndexEscalation, path: str) -> bool:
+        """k x index - X, after cap and floor, must itself be a rate from -0.5 to 1,
+        or a price could turn negative or more than double in one year."""
+        valid = True
+        for i, value in enumerate(escalation.index.values):
+            applied = index_rate(escalation, value)[1]
+            if not _RATE_LOW <= applied <= _ONE:
+                self.read.error(
+                    f"{path}.index"
+                    if escalation.index.uniform is not None
+                    else f"{path}.index[{i}]",
+                    f"the applied rate for year {i + 2} (share x index - offset, then cap and "
+                    f"floor) is {applied}, outside -0.5 to 1; agree a cap or a floor",
+                )
+                valid = False
+        return valid
 
     def _schedule_escalation(self, doc: Mapping[str, Any], path: str) -> ScheduleEscalation | None:
         prices_path = f"{path}.prices"
