@@ -22,6 +22,10 @@ _DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MAX_NUMBER_TEXT = 60
 _MAX_ITEMS = 100
+#: Control characters, surrogates, line and paragraph separators.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+#: Bidirectional overrides and isolates, which can make text read other than it is.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 RATE_PLACES = 6
 _RATE_QUANTUM = Decimal(1).scaleb(-RATE_PLACES)
 EARLIEST_DATE = date(1970, 1, 1)
@@ -40,6 +44,9 @@ def describe(value: object) -> str:
         return "a list"
     if isinstance(value, float):
         return f"the binary floating-point number {value!r}"
+    if isinstance(value, int) and value.bit_length() > 200:
+        # str() of a huge int is slow, and refused past 4,300 digits.
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
     text = str(value)
     if len(text) > 40:
         text = text[:37] + "..."
@@ -93,7 +100,9 @@ class FieldReader:
         if not isinstance(value, str):
             self.error(path, f"expected text, got {describe(value)}")
             return None
-        stripped = value.strip()
+        # Only spaces are trimmed: str.strip() would also drop control characters
+        # such as U+001F silently, and those must be refused, not hidden.
+        stripped = value.strip(" ")
         if not stripped:
             self.error(path, "must not be empty")
             return None
@@ -101,7 +110,7 @@ class FieldReader:
             self.error(path, f"expected at most {max_length} characters, got {len(stripped)}")
             return None
         for char in stripped:
-            if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
+            if unicodedata.category(char) in _REFUSED_CATEGORIES or char in _BIDI_CONTROLS:
                 self.error(path, f"contains the control character U+{ord(char):04X}")
                 return None
         return stripped

@@ -66,15 +66,18 @@ class _Parser:
             return None
         doc = self.read.mapping(document, "", _TOP_FIELDS)
         assert doc is not None
-        name = self.read.text(self.read.required(doc, "name", "name"), "name")
+        name_doc = self.read.required(doc, "name", "name")
+        name = None if name_doc is None else self.read.text(name_doc, "name")
         buyer = self._optional_text(doc, "buyer")
         vendor = self._optional_text(doc, "vendor")
         self.currency = self._currency(doc.get("currency"))
-        start_date = self.read.date(
-            self.read.required(doc, "start_date", "start_date"), "start_date"
-        )
-        self.years = self.read.whole_number(
-            self.read.required(doc, "term_years", "term_years"), "term_years", 1, MAX_TERM_YEARS
+        start_doc = self.read.required(doc, "start_date", "start_date")
+        start_date = None if start_doc is None else self.read.date(start_doc, "start_date")
+        years_doc = self.read.required(doc, "term_years", "term_years")
+        self.years = (
+            None
+            if years_doc is None
+            else self.read.whole_number(years_doc, "term_years", 1, MAX_TERM_YEARS)
         )
         price = self._price(doc.get("price"))
         cost = self._cost(doc.get("cost"))
@@ -181,7 +184,7 @@ class _Parser:
         if not isinstance(value, Mapping):
             self.read.error(path, f"expected an object, got {describe(value)}")
             return None
-        if method not in _ESCALATION_FIELDS:
+        if not isinstance(method, str) or method not in _ESCALATION_FIELDS:
             self.read.error(
                 f"{path}.method",
                 f"expected one of {', '.join(_ESCALATION_FIELDS)}, got {describe(method)}",
@@ -191,8 +194,9 @@ class _Parser:
         if doc is None:
             return None
         if method == "fixed":
-            rates = self._rates(
-                self.read.required(doc, "rate", f"{path}.rate"), f"{path}.rate", first_year=2
+            rate_doc = self.read.required(doc, "rate", f"{path}.rate")
+            rates = (
+                None if rate_doc is None else self._rates(rate_doc, f"{path}.rate", first_year=2)
             )
             return None if rates is None else FixedEscalation(rates)
         if method == "index":
@@ -200,9 +204,8 @@ class _Parser:
         return self._schedule_escalation(doc, path)
 
     def _index_escalation(self, doc: Mapping[str, Any], path: str) -> IndexEscalation | None:
-        index = self._rates(
-            self.read.required(doc, "index", f"{path}.index"), f"{path}.index", first_year=2
-        )
+        index_doc = self.read.required(doc, "index", f"{path}.index")
+        index = None if index_doc is None else self._rates(index_doc, f"{path}.index", first_year=2)
         share = self._optional_rate(doc, "share", f"{path}.share", _ZERO, _ONE, default=_ONE)
         offset = self._optional_rate(doc, "offset", f"{path}.offset", _RATE_LOW, _ONE)
         cap = self._optional_rate(doc, "cap", f"{path}.cap", _RATE_LOW, _ONE, default=None)
