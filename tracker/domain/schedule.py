@@ -30,8 +30,7 @@ from tracker.domain.terms import (
 # this precision, and any rounding would be trapped rather than go unnoticed.
 _EXACT = decimal.Context(prec=100, traps=[decimal.Inexact, decimal.Rounded])
 PCT_PLACES = 4
-_PCT_SCALE = 10**PCT_PLACES
-_PCT_SCALE2 = 2 * _PCT_SCALE
+_PCT_SCALE2 = 2 * 10**PCT_PLACES  # twice the scale of efficiency_pct, for half-away rounding
 
 
 class YearFigures(NamedTuple):
@@ -106,27 +105,22 @@ class Schedule:
     totals: Totals
 
 
-#: Figures of a year that are amounts (minor units), in the spec's order.
-AMOUNT_FIELDS = YearFigures._fields[4:8] + YearFigures._fields[9:]
 #: Totals that are column sums, in the spec's order.
 SUM_FIELDS = Totals._fields[:-1]
 
 
 def split_gain(gain: int, reinvest_share: Decimal, buyer_share: Decimal) -> GainSplit:
-    """R = round(s_r x max(S, 0)), C = round(s_b x max(S, 0)), V = S - R - C."""
+    """R = round(s_r x max(S, 0)), C = round(s_b x max(S, 0)), V = S - R - C.
+
+    The general form, for gains of either sign (actual gains can be negative);
+    ``compute_schedule`` inlines it for the planned gains, which never are.
+    """
     positive = max(gain, 0)
     r_num, r_den = reinvest_share.as_integer_ratio()
     b_num, b_den = buyer_share.as_integer_ratio()
     reinvest = divide_half_away(r_num * positive, r_den)
     buyer = divide_half_away(b_num * positive, b_den)
     return GainSplit(reinvest, buyer, gain - reinvest - buyer)
-
-
-def efficiency_ratio(gain: int, baseline: int) -> int | None:
-    """S / B in ten-thousandths, rounded half away from zero; None when B is 0."""
-    if not baseline:
-        return None
-    return divide_half_away(gain * _PCT_SCALE, baseline)
 
 
 def index_rate(escalation: IndexEscalation, index: Decimal) -> tuple[Decimal, Decimal, str | None]:

@@ -7,7 +7,6 @@ from typing import Any
 
 from tracker.domain.money import Currency, rate_text, units_text
 from tracker.domain.schedule import (
-    AMOUNT_FIELDS,
     PCT_PLACES,
     SUM_FIELDS,
     Schedule,
@@ -50,6 +49,3 @@ def schedule_document(schedule: Schedule) -> dict[str, Any]:
         "years": [year_document(year, currency) for year in schedule.years],
         "totals": {key: units_text(getattr(schedule.totals, key), currency) for key in TOTAL_KEYS},
     }
-
-
-__all__ = ["AMOUNT_FIELDS", "TOTAL_KEYS", "YEAR_KEYS", "schedule_document", "year_document"]
