@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tracker.domain.calendar import anniversary, contract_year_bounds
+from tracker.domain.errors import InvalidTerms
 from tracker.domain.money import (
     Currency,
     divide_half_away,
@@ -639,25 +640,43 @@ def test_a_one_year_term_has_one_year_and_totals_equal_to_it() -> None:
 
 
 def test_a_thirty_year_term_doubling_every_year_stays_exact() -> None:
-    base_units = 99_999_999_999_999_999  # 999,999,999,999,999.99 EUR, the largest price allowed
+    # 2^29 x 1,862,645.14 EUR is 999,999,995,044,167.68: the largest doubling price
+    # that stays below the limit of 10^15 in year 30.
+    base_units = 186_264_514
     schedule = schedule_of(
         years=30,
-        base="999999999999999.99",
+        base="1862645.14",
         escalation={"method": "fixed", "rate": "1"},
-        baseline="999999999999999.99",
+        baseline="1862645.14",
         inflation="1",
         efficiency="0.5",
         reinvest="0.5",
     )
     assert column(schedule, "price") == [base_units * 2**y for y in range(30)]
     assert column(schedule, "baseline_cost") == [base_units * 2**y for y in range(30)]
-    # K_y = B_1 x 2^(y-1) x 0.5^y = B_1 / 2 = 49,999,999,999,999,999.5 cents -> ...000 every year
-    assert column(schedule, "planned_cost") == [50_000_000_000_000_000] * 30
+    # K_y = B_1 x 2^(y-1) x 0.5^y = B_1 / 2 = 93,132,257 cents every year, exactly
+    assert column(schedule, "planned_cost") == [93_132_257] * 30
     assert schedule.totals.price == base_units * (2**30 - 1)
     assert all(type(value) is int for year in schedule.years for value in year[4:8])
     document = schedule_document(schedule)
-    assert document["years"][-1]["price"] == "536870911999999994631290.88"
-    assert document["totals"]["price"] == "1073741822999999989262581.77"
+    assert document["years"][-1]["price"] == "999999995044167.68"
+    assert document["totals"]["price"] == "1999999988225690.22"
+
+
+def test_a_price_that_would_compound_past_the_limit_is_refused() -> None:
+    with pytest.raises(InvalidTerms) as refused:
+        parse_terms(
+            terms_document(
+                years=30,
+                base="1862645.15",
+                escalation={"method": "fixed", "rate": "1"},
+                baseline="1000",
+            )
+        )
+    assert [str(error) for error in refused.value.errors] == [
+        "price.escalation: the price would reach 1,000,000,000,412,876.80 in year 30, "
+        "not below the limit of 1,000,000,000,000,000"
+    ]
 
 
 # -- the canonical terms document ------------------------------------------------------

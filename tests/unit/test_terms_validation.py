@@ -349,8 +349,14 @@ def test_an_amount_of_one_quadrillion_or_more_is_refused(path: str, amount: obje
 
 
 def test_the_largest_amount_below_the_limit_is_accepted() -> None:
-    terms = accepted(document({"price.base": "999999999999999.99"}))
+    flat = {"price.base": "999999999999999.99", "price.escalation.rate": "0"}
+    terms = accepted(document(flat))
     assert terms.base_price == Decimal("999999999999999.99")
+
+
+def test_a_baseline_that_would_inflate_past_the_limit_is_refused() -> None:
+    doc = document({"cost.baseline": "999999999999999.99", "cost.inflation": "0.01"})
+    assert_refused(doc, "cost.inflation", "baseline cost would reach", "in year 2")
 
 
 def test_a_forty_digit_amount_is_refused() -> None:

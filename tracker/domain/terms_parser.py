@@ -12,8 +12,16 @@ from typing import Any
 
 from tracker.domain.errors import FieldError, InvalidTerms
 from tracker.domain.fields import FieldReader, describe
-from tracker.domain.money import Currency, UnknownCurrency, currency, money_text
-from tracker.domain.schedule import index_rate
+from tracker.domain.money import (
+    MONEY_LIMIT,
+    Currency,
+    UnknownCurrency,
+    currency,
+    minor_units,
+    money_text,
+    units_text,
+)
+from tracker.domain.schedule import compounded, escalation_rates, index_rate, planned_prices
 from tracker.domain.terms import (
     ContractTerms,
     Escalation,
@@ -44,6 +52,8 @@ def parse_terms(document: object) -> ContractTerms:
     """Validate a terms document; ``InvalidTerms`` lists every error found."""
     reader = FieldReader()
     terms = _Parser(reader).terms(document)
+    if terms is not None and not reader.errors:
+        _check_curves_stay_below_the_limit(terms, reader)
     if reader.errors or terms is None:
         raise InvalidTerms(reader.errors or [FieldError("document", "invalid")])
     return terms
@@ -351,6 +361,27 @@ class _Parser:
         if count is None or any(rate is None for rate in rates):
             return None
         return YearlyRates(tuple(rate for rate in rates if rate is not None))
+
+
+def _check_curves_stay_below_the_limit(terms: ContractTerms, reader: FieldReader) -> None:
+    """Every amount the model produces stays below the money limit, like every input:
+    prices and baselines compound, and 30 years at +100 % would multiply them by 5 x 10^8."""
+    money = terms.currency
+    limit = minor_units(MONEY_LIMIT, money)
+    curves = (
+        ("price", "price.escalation", planned_prices(terms, escalation_rates(terms))),
+        ("baseline cost", "cost.inflation", compounded(
+            minor_units(terms.baseline_cost, money), terms.inflation.ratios
+        )),
+    )  # fmt: skip
+    for what, path, amounts in curves:
+        year = next((y for y, amount in enumerate(amounts, start=1) if amount >= limit), None)
+        if year is not None:
+            reader.error(
+                path,
+                f"the {what} would reach {units_text(amounts[year - 1], money, grouped=True)} "
+                f"in year {year}, not below the limit of {MONEY_LIMIT:,}",
+            )
 
 
 def _method_of(value: object) -> object:
