@@ -859,6 +859,15 @@ def test_an_index_whose_applied_rate_leaves_minus_half_to_one_is_refused(
     assert_refused(document({"price.escalation": escalation}), path, "applied rate")
 
 
+def test_a_single_out_of_range_index_value_is_reported_once_not_once_per_year() -> None:
+    escalation = {"method": "index", "index": "-0.5", "offset": "1"}
+    messages = messages_at(document({"price.escalation": escalation}), "price.escalation.index")
+    assert messages == [
+        "the applied rate every year (share x index - offset, then cap and floor) is -1.5, "
+        "outside -0.5 to 1; agree a cap or a floor"
+    ]
+
+
 def test_a_collar_brings_an_out_of_range_applied_index_rate_back_into_range() -> None:
     escalation = {"method": "index", "index": "-0.5", "offset": "1", "floor": "-0.1"}
     accepted(document({"price.escalation": escalation}))

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from tracker.domain.errors import FieldError
 from tracker.domain.money import MONEY_LIMIT, Currency, round_half_away
+
+T = TypeVar("T")
 
 _DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -92,6 +94,20 @@ class FieldReader:
         if value is None:
             self.error(path, "required")
         return value
+
+    def required_field(
+        self,
+        parent: Mapping[str, Any],
+        key: str,
+        path: str,
+        read: Callable[..., T | None],
+        *args: Any,
+        **kwargs: Any,
+    ) -> T | None:
+        """``read(value, path, ...)`` of the value under ``key``; a missing value gets
+        one "required" error and is not read further (so it is reported once)."""
+        value = self.required(parent, key, path)
+        return None if value is None else read(value, path, *args, **kwargs)
 
     # -- scalars --------------------------------------------------------------
 

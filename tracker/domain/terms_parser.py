@@ -76,18 +76,13 @@ class _Parser:
             return None
         doc = self.read.mapping(document, "", _TOP_FIELDS)
         assert doc is not None
-        name_doc = self.read.required(doc, "name", "name")
-        name = None if name_doc is None else self.read.text(name_doc, "name")
+        name = self.read.required_field(doc, "name", "name", self.read.text)
         buyer = self._optional_text(doc, "buyer")
         vendor = self._optional_text(doc, "vendor")
         self.currency = self._currency(doc.get("currency"))
-        start_doc = self.read.required(doc, "start_date", "start_date")
-        start_date = None if start_doc is None else self.read.date(start_doc, "start_date")
-        years_doc = self.read.required(doc, "term_years", "term_years")
-        self.years = (
-            None
-            if years_doc is None
-            else self.read.whole_number(years_doc, "term_years", 1, MAX_TERM_YEARS)
+        start_date = self.read.required_field(doc, "start_date", "start_date", self.read.date)
+        self.years = self.read.required_field(
+            doc, "term_years", "term_years", self.read.whole_number, 1, MAX_TERM_YEARS
         )
         price = self._price(doc.get("price"))
         cost = self._cost(doc.get("cost"))
@@ -158,11 +153,8 @@ class _Parser:
             escalation is None and _method_of(escalation_doc) == "schedule"
         ):
             return self._scheduled_base(price.get("base"), escalation)
-        base_doc = self.read.required(price, "base", "price.base")
-        base = (
-            None
-            if base_doc is None
-            else self.read.money(base_doc, "price.base", self.currency, positive=True)
+        base = self.read.required_field(
+            price, "base", "price.base", self.read.money, self.currency, positive=True
         )
         if base is None or escalation is None:
             return None
@@ -204,18 +196,14 @@ class _Parser:
         if doc is None:
             return None
         if method == "fixed":
-            rate_doc = self.read.required(doc, "rate", f"{path}.rate")
-            rates = (
-                None if rate_doc is None else self._rates(rate_doc, f"{path}.rate", first_year=2)
-            )
+            rates = self.read.required_field(doc, "rate", f"{path}.rate", self._rates, first_year=2)
             return None if rates is None else FixedEscalation(rates)
         if method == "index":
             return self._index_escalation(doc, path)
         return self._schedule_escalation(doc, path)
 
     def _index_escalation(self, doc: Mapping[str, Any], path: str) -> IndexEscalation | None:
-        index_doc = self.read.required(doc, "index", f"{path}.index")
-        index = None if index_doc is None else self._rates(index_doc, f"{path}.index", first_year=2)
+        index = self.read.required_field(doc, "index", f"{path}.index", self._rates, first_year=2)
         share = self._optional_rate(doc, "share", f"{path}.share", _ZERO, _ONE, default=_ONE)
         offset = self._optional_rate(doc, "offset", f"{path}.offset", _RATE_LOW, _ONE)
         cap = self._optional_rate(doc, "cap", f"{path}.cap", _RATE_LOW, _ONE, default=None)
@@ -235,16 +223,18 @@ class _Parser:
     def _applied_rates_in_range(self, escalation: IndexEscalation, path: str) -> bool:
         """k x index - X, after cap and floor, must itself be a rate from -0.5 to 1,
         or a price could turn negative or more than double in one year."""
+        uniform = escalation.index.uniform is not None
+        # One index value for every year gives one applied rate: check (and report) it once.
+        values = escalation.index.values[:1] if uniform else escalation.index.values
         valid = True
-        for i, value in enumerate(escalation.index.values):
+        for i, value in enumerate(values):
             applied = index_rate(escalation, value)[1]
             if not _RATE_LOW <= applied <= _ONE:
                 self.read.error(
-                    f"{path}.index"
-                    if escalation.index.uniform is not None
-                    else f"{path}.index[{i}]",
-                    f"the applied rate for year {i + 2} (share x index - offset, then cap and "
-                    f"floor) is {applied}, outside -0.5 to 1; agree a cap or a floor",
+                    f"{path}.index" if uniform else f"{path}.index[{i}]",
+                    f"the applied rate {'every year' if uniform else f'for year {i + 2}'} "
+                    f"(share x index - offset, then cap and floor) is {applied}, "
+                    "outside -0.5 to 1; agree a cap or a floor",
                 )
                 valid = False
         return valid
@@ -281,11 +271,8 @@ class _Parser:
         cost = self.read.mapping(value, "cost", ("baseline", "inflation", "efficiency"))
         if cost is None:
             return None
-        baseline_doc = self.read.required(cost, "baseline", "cost.baseline")
-        baseline = (
-            None
-            if baseline_doc is None
-            else self.read.money(baseline_doc, "cost.baseline", self.currency, positive=False)
+        baseline = self.read.required_field(
+            cost, "baseline", "cost.baseline", self.read.money, self.currency, positive=False
         )
         inflation = self._rates(cost.get("inflation", "0"), "cost.inflation", first_year=2)
         efficiency = self._rates(
