@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-DEMO   := seed_data/contracts/01-service-desk-fr.json
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
 
 .PHONY: run test check unit bench lock clean
 
@@ -16,9 +17,12 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	@touch $(STAMP)
 
+# Set up, migrate, load the demo contracts (only those not there yet), serve.
 run: $(STAMP)
 	@$(BIN)/python tools/system_check.py --no-browser
-	$(BIN)/tracker model $(DEMO)
+	$(BIN)/tracker db upgrade
+	$(BIN)/tracker seed
+	$(BIN)/tracker serve --host $(HOST) --port $(PORT)
 
 check: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,15 +7,20 @@ import sys
 from typing import BinaryIO, NoReturn
 
 import click
-from flask.cli import FlaskGroup
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
 
 from tracker.app import create_app
+from tracker.db.migrate import current_revision, head_revision, upgrade
+from tracker.db.session import engine_of, new_session
 from tracker.domain.errors import InvalidTerms
 from tracker.domain.json_document import MAX_DOCUMENT_BYTES, DocumentError, load_json_document
 from tracker.domain.schedule import compute_schedule, index_trace
 from tracker.domain.schedule_document import schedule_document
 from tracker.domain.terms_parser import parse_terms
 from tracker.reporting.schedule_formats import schedule_csv, schedule_table
+from tracker.server import run_gunicorn
+from tracker.services.seed import seed_demo
 
 #: Exit status for bad input, as for a usage error.
 BAD_INPUT = 2
@@ -52,6 +57,71 @@ def model_command(terms_file: BinaryIO, output_format: str) -> None:
         click.echo(schedule_csv(schedule), nl=False)
     else:
         click.echo(schedule_table(terms, schedule, index_trace(terms)), nl=False)
+
+
+@cli.group("db")
+def db_group() -> None:
+    """The database: migrate it to the schema this version needs."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema (creates it when new)."""
+    engine = engine_of(current_app)
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"Database {where} is up to date (revision {after}).")
+    else:
+        click.echo(f"Database {where} migrated from {before or 'empty'} to {after}.")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Print the schema revision of the database and the newest one known."""
+    engine = engine_of(current_app)
+    click.echo(f"database: {current_revision(engine) or 'not migrated'}")
+    click.echo(f"newest:   {head_revision(engine)}")
+
+
+@cli.command("seed")
+@with_appcontext
+def seed_command() -> None:
+    """Load the demo contracts; those already stored are left as they are."""
+    _require_migrated()
+    result = seed_demo(new_session(current_app))
+    for code in result.added:
+        click.echo(f"added   {code}")
+    if result.present:
+        click.echo(f"{len(result.present)} demo contracts were already there; unchanged.")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; about 2 x cores + 1 is usual.",
+)
+@with_appcontext
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the application with gunicorn, a production WSGI server."""
+    _require_migrated()
+    click.echo(f"tracker at http://{host}:{port}/ ({workers} workers); Ctrl+C stops it.")
+    run_gunicorn(current_app, host=host, port=port, workers=workers)
+
+
+def _require_migrated() -> None:
+    engine = engine_of(current_app)
+    if current_revision(engine) != head_revision(engine):
+        _fail(["the database is not at the newest schema: run `tracker db upgrade` first"])
 
 
 def _fail(messages: list[str]) -> NoReturn:

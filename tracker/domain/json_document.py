@@ -15,7 +15,14 @@ MAX_DOCUMENT_BYTES = 1_000_000
 
 
 class DocumentError(ValueError):
-    """A document that is not acceptable JSON; the message says why."""
+    """A document that is not acceptable JSON; the message says why.
+
+    ``malformed`` is true when the text is not JSON at all (syntax, encoding, size),
+    false when it is JSON whose content is refused (NaN, a duplicated key)."""
+
+    def __init__(self, message: str, *, malformed: bool = True) -> None:
+        super().__init__(message)
+        self.malformed = malformed
 
 
 def load_json_document(data: bytes | str, *, limit: int = MAX_DOCUMENT_BYTES) -> object:
@@ -46,13 +53,17 @@ def load_json_document(data: bytes | str, *, limit: int = MAX_DOCUMENT_BYTES) ->
 
 
 def _refuse_constant(name: str) -> Any:
-    raise DocumentError(f"{name} is not a number; write amounts and rates as decimals")
+    raise DocumentError(
+        f"{name} is not a number; write amounts and rates as decimals", malformed=False
+    )
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise DocumentError(f'the key "{key}" appears twice in the same object')
+            raise DocumentError(
+                f'the key "{key}" appears twice in the same object', malformed=False
+            )
         result[key] = value
     return result

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 models, the engine and session per request, migrations."""

@@ -1,0 +1,1 @@
+"""Use cases: each function takes a Session first, validates, writes and commits."""

@@ -1,0 +1,218 @@
+"""The portfolio: every contract at a glance, searched, filtered, sorted, paged and totalled.
+
+A page costs a fixed number of queries whatever the number of contracts: the rows of
+the page, their count, the totals per currency and the parties for the filter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from tracker.db.models import STATUSES, Contract, Organisation
+
+PER_PAGE_CHOICES = (25, 50, 100)
+SORTS = {
+    "name": Contract.name,
+    "code": Contract.code,
+    "status": Contract.status,
+    "start": Contract.start_date,
+    "end": Contract.end_date,
+    "value": Contract.total_price,
+    "gain": Contract.total_efficiency_gain,
+    "reinvest": Contract.total_reinvest,
+    "margin": Contract.total_net_margin,
+}
+_MAX_SEARCH = 200
+_Statement = TypeVar("_Statement", bound="Select[*tuple[Any, ...]]")
+
+
+@dataclass(frozen=True)
+class PortfolioQuery:
+    """What the person asked for: search text, filters, sort and page."""
+
+    search: str = ""
+    party_id: int | None = None
+    status: str | None = None
+    archived: bool = False
+    sort: str = "name"
+    descending: bool = False
+    page: int = 1
+    per_page: int = 25
+
+    def normalised(self) -> PortfolioQuery:
+        """The same query with every value brought into range (bad values fall back)."""
+        return PortfolioQuery(
+            search=self.search.strip()[:_MAX_SEARCH],
+            party_id=self.party_id if self.party_id and self.party_id > 0 else None,
+            status=self.status if self.status in STATUSES else None,
+            archived=self.archived,
+            sort=self.sort if self.sort in SORTS else "name",
+            descending=self.descending,
+            page=max(1, self.page),
+            per_page=self.per_page if self.per_page in PER_PAGE_CHOICES else 25,
+        )
+
+
+@dataclass(frozen=True)
+class PortfolioRow:
+    """One contract as the portfolio lists it; amounts in minor units of ``currency``."""
+
+    id: int
+    code: str
+    name: str
+    buyer: str
+    vendor: str
+    status: str
+    archived: bool
+    start_date: date
+    end_date: date
+    term_years: int
+    currency: str
+    total_price: int
+    total_efficiency_gain: int
+    total_reinvest: int
+    total_net_margin: int
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    """Sums over the matching contracts of one currency (amounts never mix currencies)."""
+
+    currency: str
+    contracts: int
+    total_price: int
+    total_efficiency_gain: int
+    total_reinvest: int
+    total_net_margin: int
+
+
+@dataclass(frozen=True)
+class PortfolioPage:
+    """One page of the portfolio with what the filters and pager need."""
+
+    query: PortfolioQuery
+    rows: tuple[PortfolioRow, ...]
+    matching: int
+    totals: tuple[CurrencyTotals, ...]
+    parties: tuple[tuple[int, str], ...]
+
+    @property
+    def pages(self) -> int:
+        """How many pages the matching contracts fill (at least one)."""
+        return max(1, -(-self.matching // self.query.per_page))
+
+
+def portfolio_page(session: Session, query: PortfolioQuery) -> PortfolioPage:
+    """The page of contracts ``query`` asks for, with totals over every matching contract."""
+    query = query.normalised()
+    buyer = aliased(Organisation)
+    vendor = aliased(Organisation)
+    with session.begin():
+        matching = _filtered(select(func.count(Contract.id)), query, buyer, vendor)
+        count = session.scalar(matching) or 0
+        pages = max(1, -(-count // query.per_page))
+        if query.page > pages:
+            query = PortfolioQuery(**{**query.__dict__, "page": pages})
+        order = SORTS[query.sort]
+        ordered: list[ColumnElement[Any]] = [
+            order.desc() if query.descending else order.asc(),
+            Contract.id.asc(),
+        ]
+        rows = session.execute(
+            _filtered(
+                select(
+                    Contract.id,
+                    Contract.code,
+                    Contract.name,
+                    buyer.name,
+                    vendor.name,
+                    Contract.status,
+                    Contract.archived_at.is_not(None),
+                    Contract.start_date,
+                    Contract.end_date,
+                    Contract.term_years,
+                    Contract.currency,
+                    Contract.total_price,
+                    Contract.total_efficiency_gain,
+                    Contract.total_reinvest,
+                    Contract.total_net_margin,
+                ),
+                query,
+                buyer,
+                vendor,
+            )
+            .order_by(*ordered)
+            .limit(query.per_page)
+            .offset((query.page - 1) * query.per_page)
+        ).all()
+        totals = session.execute(
+            _filtered(
+                select(
+                    Contract.currency,
+                    func.count(Contract.id),
+                    func.sum(Contract.total_price),
+                    func.sum(Contract.total_efficiency_gain),
+                    func.sum(Contract.total_reinvest),
+                    func.sum(Contract.total_net_margin),
+                ),
+                query,
+                buyer,
+                vendor,
+            )
+            .group_by(Contract.currency)
+            .order_by(Contract.currency)
+        ).all()
+        parties = session.execute(
+            select(Organisation.id, Organisation.name).order_by(Organisation.name)
+        ).all()
+    return PortfolioPage(
+        query=query,
+        rows=tuple(PortfolioRow(*tuple(row)) for row in rows),
+        matching=count,
+        totals=tuple(
+            CurrencyTotals(
+                row[0], row[1], *(int(value) for value in (row[2], row[3], row[4], row[5]))
+            )
+            for row in totals
+        ),
+        parties=tuple((row[0], row[1]) for row in parties),
+    )
+
+
+def _filtered(
+    statement: _Statement,
+    query: PortfolioQuery,
+    buyer: type[Organisation],
+    vendor: type[Organisation],
+) -> _Statement:
+    statement = (
+        statement.select_from(Contract)
+        .join(buyer, buyer.id == Contract.buyer_id)
+        .join(vendor, vendor.id == Contract.vendor_id)
+    )
+    if query.archived:
+        statement = statement.where(Contract.archived_at.is_not(None))
+    else:
+        statement = statement.where(Contract.archived_at.is_(None))
+    if query.status:
+        statement = statement.where(Contract.status == query.status)
+    if query.party_id:
+        statement = statement.where(
+            or_(Contract.buyer_id == query.party_id, Contract.vendor_id == query.party_id)
+        )
+    if query.search:
+        pattern = query.search
+        statement = statement.where(
+            or_(
+                Contract.name.icontains(pattern, autoescape=True),
+                Contract.code.icontains(pattern, autoescape=True),
+                buyer.name.icontains(pattern, autoescape=True),
+                vendor.name.icontains(pattern, autoescape=True),
+            )
+        )
+    return statement

@@ -1,0 +1,24 @@
+"""The web interface: one blueprint per area, error pages and template filters."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_bootstrap import Bootstrap5
+from flask_wtf.csrf import CSRFProtect
+
+from tracker.web import api, contracts, errors, filters, portfolio, scenarios
+
+csrf = CSRFProtect()
+
+
+def init_app(app: Flask) -> None:
+    """Register everything the web interface needs on ``app``."""
+    Bootstrap5(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
+    app.register_blueprint(portfolio.blueprint)
+    app.register_blueprint(contracts.blueprint)
+    app.register_blueprint(scenarios.blueprint)
+    app.register_blueprint(api.blueprint)
+    csrf.exempt(api.blueprint)

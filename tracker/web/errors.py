@@ -1,0 +1,95 @@
+"""Error pages: every failure answers with a friendly page (or JSON for the API) and a
+request id; details go to the log, never to the person."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from tracker.services.errors import Conflict, NotFound, StaleEdit
+
+log = logging.getLogger("tracker.web")
+
+_TITLES = {
+    400: "The request could not be understood",
+    404: "Not found",
+    405: "Not allowed this way",
+    409: "This change conflicts with the current state",
+    413: "Too large",
+    415: "Unsupported content type",
+    422: "Some values need correcting",
+    500: "Something went wrong on our side",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Request ids, and a handler for every kind of failure."""
+    app.before_request(_assign_request_id)
+    app.after_request(_add_request_id_header)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(NotFound, lambda exc: error_response(404, str(exc)))
+    app.register_error_handler(StaleEdit, lambda exc: error_response(409, str(exc)))
+    app.register_error_handler(Conflict, lambda exc: error_response(409, str(exc)))
+    app.register_error_handler(StaleDataError, _stale_data)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def request_id() -> str:
+    """The id of the current request, shown on error pages and written to the log."""
+    if "request_id" not in g:
+        g.request_id = uuid.uuid4().hex[:16]
+    value: str = g.request_id
+    return value
+
+
+def error_response(status: int, message: str) -> tuple[Response | str, int]:
+    """An error page, or a JSON error for API requests, with the request id."""
+    if request.path.startswith("/api/"):
+        return jsonify(error=message, status=status, request_id=request_id()), status
+    page = render_template(
+        "error.html",
+        status=status,
+        title=_TITLES.get(status, "Error"),
+        message=message,
+        request_id=request_id(),
+    )
+    return page, status
+
+
+def _assign_request_id() -> None:
+    request_id()
+
+
+def _add_request_id_header(response: Response) -> Response:
+    response.headers["X-Request-ID"] = request_id()
+    return response
+
+
+def _csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
+    return error_response(
+        400,
+        f"The form had expired or did not come from this site ({exc.description}). "
+        "Go back, reload the page and send it again.",
+    )
+
+
+def _stale_data(_exc: StaleDataError) -> tuple[Response | str, int]:
+    return error_response(
+        409, "Someone else changed this at the same moment; reload it and make your change again."
+    )
+
+
+def _http_error(exc: HTTPException) -> tuple[Response | str, int]:
+    status = exc.code or 500
+    return error_response(status, exc.description or _TITLES.get(status, "Error"))
+
+
+def _unexpected(_exc: Exception) -> tuple[Response | str, int]:
+    log.exception("request %s failed: %s %s", request_id(), request.method, request.path)
+    return error_response(500, InternalServerError.description)

@@ -1,0 +1,48 @@
+"""Jinja filters for money, rates and percentages, so templates never format numbers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Flask
+
+from tracker.domain.money import currency, units_text
+from tracker.domain.schedule import PCT_PLACES
+from tracker.reporting.schedule_formats import percent_display
+
+
+def money(units: int | None, code: str) -> str:
+    """Minor units as a grouped amount with the currency's places: 1,234.56."""
+    if units is None:
+        return ""
+    return units_text(int(units), currency(code), grouped=True)
+
+
+def rate(value: Decimal | None) -> str:
+    """A rate as a percentage: 0.0139 -> 1.39 %."""
+    return "" if value is None else percent_display(value)
+
+
+def pct(ten_thousandths: int | None) -> str:
+    """Efficiency in ten-thousandths as a percentage: 400 -> 4.00 %."""
+    if ten_thousandths is None:
+        return "—"
+    return percent_display(Decimal(ten_thousandths).scaleb(-PCT_PLACES))
+
+
+def signed_money(units: int | None, code: str) -> str:
+    """An amount with an explicit sign, for differences: +1,000.00 / −250.00."""
+    if units is None:
+        return ""
+    text = money(abs(units), code)
+    if units > 0:
+        return f"+{text}"
+    return f"−{text}" if units < 0 else text
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters."""
+    app.add_template_filter(money)
+    app.add_template_filter(signed_money)
+    app.add_template_filter(rate)
+    app.add_template_filter(pct)
