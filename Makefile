@@ -17,11 +17,11 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	@touch $(STAMP)
 
-# Set up, migrate, load the demo contracts (only those not there yet), serve.
+# Set up, migrate, load the demo contracts into an empty database, serve.
 run: $(STAMP)
 	@$(BIN)/python tools/system_check.py --no-browser
 	$(BIN)/tracker db upgrade
-	$(BIN)/tracker seed
+	$(BIN)/tracker seed --if-empty
 	$(BIN)/tracker serve --host $(HOST) --port $(PORT)
 
 check: $(STAMP)

@@ -20,7 +20,7 @@ from tracker.domain.schedule_document import schedule_document
 from tracker.domain.terms_parser import parse_terms
 from tracker.reporting.schedule_formats import schedule_csv, schedule_table
 from tracker.server import run_gunicorn
-from tracker.services.seed import seed_demo
+from tracker.services.seed import database_is_empty, seed_demo
 
 #: Exit status for bad input, as for a usage error.
 BAD_INPUT = 2
@@ -89,11 +89,16 @@ def db_current() -> None:
 
 
 @cli.command("seed")
+@click.option("--if-empty", is_flag=True, help="Only when the database holds no contract at all.")
 @with_appcontext
-def seed_command() -> None:
+def seed_command(if_empty: bool) -> None:
     """Load the demo contracts; those already stored are left as they are."""
     _require_migrated()
-    result = seed_demo(new_session(current_app))
+    session = new_session(current_app)
+    if if_empty and not database_is_empty(session):
+        click.echo("The database already holds contracts; no demo data added.")
+        return
+    result = seed_demo(session)
     for code in result.added:
         click.echo(f"added   {code}")
     if result.present:

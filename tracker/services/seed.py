@@ -25,6 +25,12 @@ class SeedResult:
     present: tuple[str, ...]
 
 
+def database_is_empty(session: Session) -> bool:
+    """Whether no contract at all is stored (archived ones count)."""
+    with session.begin():
+        return session.scalar(select(Contract.id).limit(1)) is None
+
+
 def seed_demo(session: Session, folder: Path = SEED_DATA) -> SeedResult:
     """Add every demo contract whose code is not stored yet; running it twice changes nothing."""
     manifest = load_json_document((folder / "portfolio.json").read_bytes())

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
 
-from tracker.web import api, contracts, errors, filters, portfolio, scenarios
+from tracker.web import api, contracts, errors, filters, portfolio, scenarios, security_headers
 
 csrf = CSRFProtect()
 
@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     Bootstrap5(app)
     csrf.init_app(app)
     errors.init_app(app)
+    security_headers.init_app(app)
     filters.init_app(app)
     app.register_blueprint(portfolio.blueprint)
     app.register_blueprint(contracts.blueprint)
