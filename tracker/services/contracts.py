@@ -126,8 +126,10 @@ def update_terms(
     expected_version: int,
     code: str | None = None,
     now: datetime | None = None,
-) -> None:
-    """Replace a draft or negotiation contract's terms; the schedule follows."""
+) -> int:
+    """Replace a draft or negotiation contract's terms; the schedule follows.
+
+    Returns the contract's new version."""
     terms = validated_terms(document)
     with session.begin():
         contract = _locked_contract(session, contract_id, expected_version)
@@ -136,6 +138,7 @@ def update_terms(
             contract.code = normalised_code(code)
         _apply_terms(session, contract, terms, now or datetime.now(UTC))
         _flush_unique(session, code)
+        return contract.version
 
 
 def replace_terms(

@@ -85,8 +85,8 @@ def create_scenario(session: Session, contract_id: int, name: str, document: obj
 
 def update_scenario(
     session: Session, scenario_id: int, name: str, document: object, *, expected_version: int
-) -> None:
-    """Change a scenario's name and terms."""
+) -> int:
+    """Change a scenario's name and terms; returns its new version."""
     checked_name = scenario_name(name)
     with session.begin():
         scenario = _locked_scenario(session, scenario_id, expected_version)
@@ -96,6 +96,7 @@ def update_scenario(
         scenario.terms = json.dumps(terms.document(), ensure_ascii=False)
         scenario.updated_at = datetime.now(UTC)
         _flush_unique_name(session, checked_name)
+        return scenario.version
 
 
 def delete_scenario(session: Session, scenario_id: int, *, expected_version: int) -> int:

@@ -9,15 +9,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from werkzeug.wrappers import Response as BaseResponse
 
 from tracker.db.session import request_session
-from tracker.domain.errors import FieldError, InvalidTerms
 from tracker.domain.terms_words import terms_in_words
 from tracker.reporting.charts import schedule_chart_etag, schedule_chart_svg
 from tracker.reporting.schedule_formats import schedule_csv
 from tracker.reporting.schedule_xlsx import schedule_xlsx
 from tracker.services import contracts as service
-from tracker.services.errors import DuplicateName
 from tracker.web.downloads import download, svg_response
-from tracker.web.terms_form import TermsForm, form_data
+from tracker.web.terms_form import TermsForm, form_data, saved
 
 blueprint = Blueprint("contracts", __name__, url_prefix="/contracts")
 
@@ -27,15 +25,13 @@ def new() -> str | BaseResponse | tuple[str, int]:
     """The new-contract form; a valid one is stored as a draft."""
     form = TermsForm()
     if form.validate_on_submit():
-        try:
-            contract_id = service.create_contract(
+        contract_id = saved(
+            form,
+            lambda: service.create_contract(
                 request_session(), form.document(), code=form.code.data or None
-            )
-        except InvalidTerms as exc:
-            form.show_errors(exc.errors)
-        except DuplicateName as exc:
-            form.show_errors([FieldError(exc.field, str(exc))])
-        else:
+            ),
+        )
+        if contract_id is not None:
             flash("Contract stored as a draft; its schedule is below.", "success")
             return redirect(url_for(".show", contract_id=contract_id), 303)
     return _form_page(form, None)
@@ -59,19 +55,17 @@ def edit(contract_id: int) -> str | BaseResponse | tuple[str, int]:
         return _form_page(form, view, status=200)
     form = TermsForm()
     if form.validate_on_submit():
-        try:
-            service.update_terms(
+        new_version = saved(
+            form,
+            lambda: service.update_terms(
                 request_session(),
                 contract_id,
                 form.document(),
                 expected_version=_version(form.version.data),
                 code=form.code.data or None,
-            )
-        except InvalidTerms as exc:
-            form.show_errors(exc.errors)
-        except DuplicateName as exc:
-            form.show_errors([FieldError(exc.field, str(exc))])
-        else:
+            ),
+        )
+        if new_version is not None:
             flash("Terms saved; the schedule was recomputed.", "success")
             return redirect(url_for(".show", contract_id=contract_id), 303)
     return _form_page(form, view)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import StringField
 
 from tracker.db.session import request_session
 from tracker.domain.comparison import COMPARED_FIELDS, comparison_figures
-from tracker.domain.errors import FieldError, InvalidTerms
 from tracker.reporting.charts import overlay_chart_etag, overlay_chart_svg
 from tracker.reporting.schedule_formats import schedule_csv
 from tracker.services import contracts as contract_service
 from tracker.services import scenarios as service
-from tracker.services.errors import DuplicateName
 from tracker.web.downloads import download, svg_response
-from tracker.web.terms_form import TermsForm, form_data
+from tracker.web.terms_form import FIELD_OF_PATH, TermsForm, form_data, saved
 
 blueprint = Blueprint("scenarios", __name__)
 
@@ -30,6 +30,7 @@ class ScenarioForm(TermsForm):
     scenario_name = StringField(
         "Scenario name", description="A short name, e.g. 'CPI 1 point higher'."
     )
+    field_of_path: Mapping[str, str] = {**FIELD_OF_PATH, "name": "scenario_name"}
 
 
 @blueprint.route("/contracts/<int:contract_id>/scenarios/new", methods=["GET", "POST"])
@@ -41,15 +42,13 @@ def new(contract_id: int) -> str | BaseResponse | tuple[str, int]:
         return render_template("scenario_form.html", form=form, contract=contract, scenario=None)
     form = ScenarioForm()
     if form.validate_on_submit():
-        try:
-            scenario_id = service.create_scenario(
+        scenario_id = saved(
+            form,
+            lambda: service.create_scenario(
                 request_session(), contract_id, form.scenario_name.data or "", form.document()
-            )
-        except InvalidTerms as exc:
-            _show(form, exc.errors)
-        except DuplicateName as exc:
-            form.scenario_name.errors = [str(exc)]
-        else:
+            ),
+        )
+        if scenario_id is not None:
             flash("Scenario saved.", "success")
             return redirect(url_for(".show", scenario_id=scenario_id), 303)
     page = render_template("scenario_form.html", form=form, contract=contract, scenario=None)
@@ -81,19 +80,17 @@ def edit(scenario_id: int) -> str | BaseResponse | tuple[str, int]:
         )
     form = ScenarioForm()
     if form.validate_on_submit():
-        try:
-            service.update_scenario(
+        new_version = saved(
+            form,
+            lambda: service.update_scenario(
                 session,
                 scenario_id,
                 form.scenario_name.data or "",
                 form.document(),
                 expected_version=_version(form.version.data),
-            )
-        except InvalidTerms as exc:
-            _show(form, exc.errors)
-        except DuplicateName as exc:
-            form.scenario_name.errors = [str(exc)]
-        else:
+            ),
+        )
+        if new_version is not None:
             flash("Scenario saved.", "success")
             return redirect(url_for(".show", scenario_id=scenario_id), 303)
     page = render_template("scenario_form.html", form=form, contract=contract, scenario=scenario)
@@ -160,10 +157,6 @@ def schedule_as_csv(scenario_id: int) -> Response:
     scenario = service.scenario_view(request_session(), scenario_id)
     name = f"{scenario.contract_code}-scenario-{scenario.id}-schedule.csv"
     return download(schedule_csv(scenario.schedule), name, "text/csv")
-
-
-def _show(form: ScenarioForm, errors: tuple[FieldError, ...]) -> None:
-    form.show_errors(error for error in errors if error.path not in ("name",))
 
 
 def _scenario_ids() -> list[int]:

@@ -7,14 +7,15 @@ line accept exactly the same documents; each error path is shown next to its fie
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.core import Field
 
-from tracker.domain.errors import FieldError
+from tracker.domain.errors import FieldError, InvalidTerms
+from tracker.services.errors import DuplicateName
 
 ESCALATION_METHODS = (
     ("fixed", "Fixed rate each year"),
@@ -51,6 +52,7 @@ FIELD_OF_PATH = {
 _LIST_FIELDS = ("fixed_rate", "index_values", "inflation", "efficiency", "schedule_prices")
 _SEPARATORS = re.compile(r"[\s;]+")
 _ITEM = re.compile(r"\[\d+\]")
+T = TypeVar("T")
 
 
 def _text(label: str, description: str = "", **kwargs: Any) -> StringField:
@@ -59,6 +61,9 @@ def _text(label: str, description: str = "", **kwargs: Any) -> StringField:
 
 class TermsForm(FlaskForm):  # type: ignore[misc]
     """Every commercial term; names and parties too unless a subclass removes them."""
+
+    #: Document path -> form field; a subclass may point a path at another field.
+    field_of_path: Mapping[str, str] = FIELD_OF_PATH
 
     version = HiddenField()
     name = _text("Contract name", "What the contract is called, up to 200 characters.")
@@ -158,7 +163,7 @@ class TermsForm(FlaskForm):  # type: ignore[misc]
     def _field_for(self, path: str) -> Field | None:
         bare = _ITEM.sub("", path)
         while bare:
-            name = FIELD_OF_PATH.get(bare)
+            name = self.field_of_path.get(bare)
             if name is not None and self._has(name):
                 field: Field = getattr(self, name)
                 return field
@@ -229,3 +234,14 @@ def _joined(value: object, separator: str = " ") -> str | None:
     if isinstance(value, list):
         return separator.join(str(item) for item in value)
     return str(value)
+
+
+def saved(form: TermsForm, action: Callable[[], T]) -> T | None:
+    """``action()``'s result; or None with its validation errors shown on ``form``."""
+    try:
+        return action()
+    except InvalidTerms as exc:
+        form.show_errors(exc.errors)
+    except DuplicateName as exc:
+        form.show_errors([FieldError(exc.field, str(exc))])
+    return None
