@@ -8,7 +8,7 @@ from typing import BinaryIO, NoReturn
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from tracker.app import create_app
 from tracker.db.migrate import current_revision, head_revision, upgrade
@@ -105,7 +105,7 @@ def seed_command(if_empty: bool) -> None:
         click.echo(f"{len(result.present)} demo contracts were already there; unchanged.")
 
 
-@cli.command("serve")
+@cli.command("serve", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
@@ -115,12 +115,16 @@ def seed_command(if_empty: bool) -> None:
     type=click.IntRange(1, 64),
     help="Worker processes; about 2 x cores + 1 is usual.",
 )
-@with_appcontext
-def serve_command(host: str, port: int, workers: int) -> None:
+@click.pass_context
+def serve_command(context: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the application with gunicorn, a production WSGI server."""
-    _require_migrated()
+    app = context.ensure_object(ScriptInfo).load_app()
+    # Check inside a context of its own that ends before gunicorn forks: a context
+    # still open in the workers would be shared by every request they serve.
+    with app.app_context():
+        _require_migrated()
     click.echo(f"tracker at http://{host}:{port}/ ({workers} workers); Ctrl+C stops it.")
-    run_gunicorn(current_app, host=host, port=port, workers=workers)
+    run_gunicorn(app, host=host, port=port, workers=workers)
 
 
 def _require_migrated() -> None:

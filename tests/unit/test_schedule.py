@@ -640,27 +640,39 @@ def test_a_one_year_term_has_one_year_and_totals_equal_to_it() -> None:
 
 
 def test_a_thirty_year_term_doubling_every_year_stays_exact() -> None:
-    # 2^29 x 1,862,645.14 EUR is 999,999,995,044,167.68: the largest doubling price
-    # that stays below the limit of 10^15 in year 30.
-    base_units = 186_264_514
+    # (2^30 - 1) x 931,322.57 EUR is 999,999,994,112,845.11: the largest doubling price
+    # whose total over 30 years stays below the limit of 10^15.
+    base_units = 93_132_257
     schedule = schedule_of(
         years=30,
-        base="1862645.14",
+        base="931322.57",
         escalation={"method": "fixed", "rate": "1"},
-        baseline="1862645.14",
+        baseline="931322.57",
         inflation="1",
         efficiency="0.5",
         reinvest="0.5",
     )
     assert column(schedule, "price") == [base_units * 2**y for y in range(30)]
     assert column(schedule, "baseline_cost") == [base_units * 2**y for y in range(30)]
-    # K_y = B_1 x 2^(y-1) x 0.5^y = B_1 / 2 = 93,132,257 cents every year, exactly
-    assert column(schedule, "planned_cost") == [93_132_257] * 30
+    # K_y = B_1 x 2^(y-1) x 0.5^y = B_1 / 2 = 46,566,128.5 cents every year, rounded away
+    assert column(schedule, "planned_cost") == [46_566_129] * 30
     assert schedule.totals.price == base_units * (2**30 - 1)
     assert all(type(value) is int for year in schedule.years for value in year[4:8])
     document = schedule_document(schedule)
-    assert document["years"][-1]["price"] == "999999995044167.68"
-    assert document["totals"]["price"] == "1999999988225690.22"
+    assert document["years"][-1]["price"] == "499999997522083.84"
+    assert document["totals"]["price"] == "999999994112845.11"
+
+
+def test_a_price_whose_total_over_the_term_would_pass_the_limit_is_refused() -> None:
+    with pytest.raises(InvalidTerms) as refused:
+        schedule_of(
+            years=30,
+            base="931322.58",
+            escalation={"method": "fixed", "rate": "1"},
+            baseline="0",
+        )
+    assert [error.path for error in refused.value.errors] == ["price.escalation"]
+    assert "over the term" in refused.value.errors[0].message
 
 
 def test_a_price_that_would_compound_past_the_limit_is_refused() -> None:

@@ -349,9 +349,14 @@ def test_an_amount_of_one_quadrillion_or_more_is_refused(path: str, amount: obje
 
 
 def test_the_largest_amount_below_the_limit_is_accepted() -> None:
-    flat = {"price.base": "999999999999999.99", "price.escalation.rate": "0"}
+    flat = {"term_years": 1, "price.base": "999999999999999.99", "price.escalation.rate": "0"}
     terms = accepted(document(flat))
     assert terms.base_price == Decimal("999999999999999.99")
+
+
+def test_a_price_whose_total_would_pass_the_limit_is_refused() -> None:
+    flat = {"term_years": 2, "price.base": "500000000000000.00", "price.escalation.rate": "0"}
+    assert_refused(document(flat), "price.escalation", "would total", "over the term")
 
 
 def test_a_baseline_that_would_inflate_past_the_limit_is_refused() -> None:

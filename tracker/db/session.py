@@ -8,6 +8,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.db.functions import sqlite_lower
+
 _EXTENSION = "tracker.db"
 
 
@@ -33,7 +35,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
+    # The portfolio scans the contracts table; a 64 MB cache keeps it in memory.
+    cursor.execute("PRAGMA cache_size = -65536")
     cursor.close()
+    dbapi_connection.create_function("tracker_lower", 1, sqlite_lower, deterministic=True)
 
 
 def init_app(app: Flask) -> None:

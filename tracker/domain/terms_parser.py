@@ -351,8 +351,9 @@ class _Parser:
 
 
 def _check_curves_stay_below_the_limit(terms: ContractTerms, reader: FieldReader) -> None:
-    """Every amount the model produces stays below the money limit, like every input:
-    prices and baselines compound, and 30 years at +100 % would multiply them by 5 x 10^8."""
+    """Every amount the model produces, totals included, stays below the money limit like
+    every input: prices and baselines compound (30 years at +100 % multiply them by
+    5 x 10^8), and a total adds up to 30 years."""
     money = terms.currency
     limit = minor_units(MONEY_LIMIT, money)
     curves = (
@@ -368,6 +369,13 @@ def _check_curves_stay_below_the_limit(terms: ContractTerms, reader: FieldReader
                 path,
                 f"the {what} would reach {units_text(amounts[year - 1], money, grouped=True)} "
                 f"in year {year}, not below the limit of {MONEY_LIMIT:,}",
+            )
+        elif sum(amounts) >= limit:
+            # Totals over the term are amounts too (and are stored as such).
+            reader.error(
+                path,
+                f"the {what} would total {units_text(sum(amounts), money, grouped=True)} "
+                f"over the term, not below the limit of {MONEY_LIMIT:,}",
             )
 
 

@@ -29,6 +29,8 @@ from tracker.services.schedule_rows import store_totals, stored_schedule, year_r
 #: Statuses in which either party may still change the terms.
 EDITABLE_STATUSES = frozenset({"draft", "negotiation"})
 _CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,39}")
+#: References the application gives (C-00042); people may not choose one of these.
+_AUTOMATIC_CODE = re.compile(r"C-[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ def normalised_code(code: str) -> str:
         raise DuplicateName(
             "code", "use 1 to 40 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
+    if _AUTOMATIC_CODE.fullmatch(text):
+        raise DuplicateName(
+            "code", "C- followed by digits is kept for automatic references; choose another"
+        )
     return text
 
 
@@ -134,9 +140,9 @@ def update_terms(
     with session.begin():
         contract = _locked_contract(session, contract_id, expected_version)
         _require_editable(contract)
-        if code is not None:
-            contract.code = normalised_code(code)
         _apply_terms(session, contract, terms, now or datetime.now(UTC))
+        if code is not None and code.strip().upper() != contract.code:
+            contract.code = normalised_code(code)
         _flush_unique(session, code)
         return contract.version
 
@@ -183,6 +189,8 @@ def contract_view(session: Session, contract_id: int) -> ContractView:
                 selectinload(Contract.years),
                 selectinload(Contract.scenarios),
             )
+            # A session that already holds this contract must still read it afresh.
+            .execution_options(populate_existing=True)
         ).one_or_none()
         if contract is None:
             raise NotFound(f"no contract {contract_id}")
@@ -237,7 +245,8 @@ def _apply_terms(session: Session, contract: Contract, terms: ContractTerms, now
 
 
 def _organisation(session: Session, name: str, now: datetime) -> Organisation:
-    found = session.scalars(select(Organisation).where(Organisation.name == name)).one_or_none()
+    with session.no_autoflush:
+        found = session.scalars(select(Organisation).where(Organisation.name == name)).one_or_none()
     if found is not None:
         return found
     organisation = Organisation(name=name, created_at=now)

@@ -6,13 +6,15 @@ the page, their count, the totals per currency and the parties for the filter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from tracker.db.functions import folded
 from tracker.db.models import STATUSES, Contract, Organisation
 
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -28,6 +30,8 @@ SORTS = {
     "margin": Contract.total_net_margin,
 }
 _MAX_SEARCH = 200
+#: The largest id a database integer column holds; larger ones match nothing.
+MAX_ID = 2**31 - 1
 _Statement = TypeVar("_Statement", bound="Select[*tuple[Any, ...]]")
 
 
@@ -47,8 +51,8 @@ class PortfolioQuery:
     def normalised(self) -> PortfolioQuery:
         """The same query with every value brought into range (bad values fall back)."""
         return PortfolioQuery(
-            search=self.search.strip()[:_MAX_SEARCH],
-            party_id=self.party_id if self.party_id and self.party_id > 0 else None,
+            search=_searchable(self.search),
+            party_id=self.party_id if self.party_id and 0 < self.party_id <= MAX_ID else None,
             status=self.status if self.status in STATUSES else None,
             archived=self.archived,
             sort=self.sort if self.sort in SORTS else "name",
@@ -113,59 +117,22 @@ def portfolio_page(session: Session, query: PortfolioQuery) -> PortfolioPage:
     buyer = aliased(Organisation)
     vendor = aliased(Organisation)
     with session.begin():
-        matching = _filtered(select(func.count(Contract.id)), query, buyer, vendor)
-        count = session.scalar(matching) or 0
+        totals = _currency_totals(session, _filtered(_totals_select(), query, buyer, vendor))
+        # The totals count the matching contracts too: no separate count query.
+        count = sum(total.contracts for total in totals)
         pages = max(1, -(-count // query.per_page))
         if query.page > pages:
-            query = PortfolioQuery(**{**query.__dict__, "page": pages})
+            query = replace(query, page=pages)
         order = SORTS[query.sort]
         ordered: list[ColumnElement[Any]] = [
             order.desc() if query.descending else order.asc(),
             Contract.id.asc(),
         ]
         rows = session.execute(
-            _filtered(
-                select(
-                    Contract.id,
-                    Contract.code,
-                    Contract.name,
-                    buyer.name,
-                    vendor.name,
-                    Contract.status,
-                    Contract.archived_at.is_not(None),
-                    Contract.start_date,
-                    Contract.end_date,
-                    Contract.term_years,
-                    Contract.currency,
-                    Contract.total_price,
-                    Contract.total_efficiency_gain,
-                    Contract.total_reinvest,
-                    Contract.total_net_margin,
-                ),
-                query,
-                buyer,
-                vendor,
-            )
+            _filtered(_rows_select(buyer, vendor), query, buyer, vendor)
             .order_by(*ordered)
             .limit(query.per_page)
             .offset((query.page - 1) * query.per_page)
-        ).all()
-        totals = session.execute(
-            _filtered(
-                select(
-                    Contract.currency,
-                    func.count(Contract.id),
-                    func.sum(Contract.total_price),
-                    func.sum(Contract.total_efficiency_gain),
-                    func.sum(Contract.total_reinvest),
-                    func.sum(Contract.total_net_margin),
-                ),
-                query,
-                buyer,
-                vendor,
-            )
-            .group_by(Contract.currency)
-            .order_by(Contract.currency)
         ).all()
         parties = session.execute(
             select(Organisation.id, Organisation.name).order_by(Organisation.name)
@@ -174,14 +141,60 @@ def portfolio_page(session: Session, query: PortfolioQuery) -> PortfolioPage:
         query=query,
         rows=tuple(PortfolioRow(*tuple(row)) for row in rows),
         matching=count,
-        totals=tuple(
-            CurrencyTotals(
-                row[0], row[1], *(int(value) for value in (row[2], row[3], row[4], row[5]))
-            )
-            for row in totals
-        ),
+        totals=totals,
         parties=tuple((row[0], row[1]) for row in parties),
     )
+
+
+def _rows_select(buyer: type[Organisation], vendor: type[Organisation]) -> Select[*tuple[Any, ...]]:
+    return select(
+        Contract.id,
+        Contract.code,
+        Contract.name,
+        buyer.name,
+        vendor.name,
+        Contract.status,
+        Contract.archived_at.is_not(None),
+        Contract.start_date,
+        Contract.end_date,
+        Contract.term_years,
+        Contract.currency,
+        Contract.total_price,
+        Contract.total_efficiency_gain,
+        Contract.total_reinvest,
+        Contract.total_net_margin,
+    )
+
+
+#: Totals are summed in two parts, amount // 10^9 and amount % 10^9, so that the sums
+#: stay exact integers on SQLite, whose 64-bit sum() would overflow on huge portfolios.
+_SPLIT = 10**9
+_TOTAL_COLUMNS = (
+    Contract.total_price,
+    Contract.total_efficiency_gain,
+    Contract.total_reinvest,
+    Contract.total_net_margin,
+)
+
+
+def _totals_select() -> Select[*tuple[Any, ...]]:
+    parts = []
+    for column in _TOTAL_COLUMNS:
+        # Both databases truncate integer division towards zero and give the remainder
+        # the dividend's sign, so high * 10^9 + low is the amount exactly.
+        parts += [func.sum(column / _SPLIT), func.sum(column % _SPLIT)]
+    return select(Contract.currency, func.count(Contract.id), *parts)
+
+
+def _currency_totals(
+    session: Session, statement: Select[*tuple[Any, ...]]
+) -> tuple[CurrencyTotals, ...]:
+    rows = session.execute(statement.group_by(Contract.currency).order_by(Contract.currency))
+    totals = []
+    for row in rows:
+        values = [int(row[i]) * _SPLIT + int(row[i + 1]) for i in range(2, 10, 2)]
+        totals.append(CurrencyTotals(row[0], int(row[1]), *values))
+    return tuple(totals)
 
 
 def _filtered(
@@ -206,13 +219,19 @@ def _filtered(
             or_(Contract.buyer_id == query.party_id, Contract.vendor_id == query.party_id)
         )
     if query.search:
-        pattern = query.search
+        pattern = query.search.lower()
         statement = statement.where(
             or_(
-                Contract.name.icontains(pattern, autoescape=True),
-                Contract.code.icontains(pattern, autoescape=True),
-                buyer.name.icontains(pattern, autoescape=True),
-                vendor.name.icontains(pattern, autoescape=True),
+                *(
+                    folded(column).contains(pattern, autoescape=True)
+                    for column in (Contract.name, Contract.code, buyer.name, vendor.name)
+                )
             )
         )
     return statement
+
+
+def _searchable(text: str) -> str:
+    """Search text without control characters (PostgreSQL refuses NUL), at most 200 long."""
+    kept = "".join(char for char in text if unicodedata.category(char) != "Cc")
+    return kept.strip()[:_MAX_SEARCH]

@@ -179,15 +179,14 @@ def comparison(session: Session, contract_id: int, scenario_ids: list[int]) -> t
 
 
 def _scenario_terms(contract: Contract, document: object) -> ContractTerms:
-    """Parse a scenario's terms, with name, parties and currency taken from the contract."""
+    """Parse a scenario's terms, with name, parties and currency taken from the contract
+    (a comparison subtracts amounts, so they must be in the same currency)."""
     if not isinstance(document, dict):
         raise InvalidTerms([FieldError("document", "expected an object")])
     stored: dict[str, Any] = json.loads(contract.terms)
     merged = {
         **document,
-        "name": stored["name"],
-        "buyer": stored["buyer"],
-        "vendor": stored["vendor"],
+        **{key: stored[key] for key in ("name", "buyer", "vendor", "currency")},
     }
     return parse_terms(merged)
 

@@ -7,12 +7,14 @@ from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
 
 from tracker.web import api, contracts, errors, filters, portfolio, scenarios, security_headers
+from tracker.web.converters import IdConverter
 
 csrf = CSRFProtect()
 
 
 def init_app(app: Flask) -> None:
     """Register everything the web interface needs on ``app``."""
+    app.url_map.converters["id"] = IdConverter
     Bootstrap5(app)
     csrf.init_app(app)
     errors.init_app(app)

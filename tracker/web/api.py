@@ -45,7 +45,7 @@ def create() -> tuple[Response, int]:
     return response, 201
 
 
-@blueprint.get("/contracts/<int:contract_id>")
+@blueprint.get("/contracts/<id:contract_id>")
 def show(contract_id: int) -> Response:
     """A contract: its code, status, canonical terms and stored schedule."""
     return jsonify(_contract_document(service.contract_view(request_session(), contract_id)))

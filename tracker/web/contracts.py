@@ -37,14 +37,14 @@ def new() -> str | BaseResponse | tuple[str, int]:
     return _form_page(form, None)
 
 
-@blueprint.get("/<int:contract_id>")
+@blueprint.get("/<id:contract_id>")
 def show(contract_id: int) -> str:
     """The contract: terms in words, schedule, chart, index trace, scenarios."""
     view = service.contract_view(request_session(), contract_id)
     return render_template("contract.html", contract=view, terms_words=terms_in_words(view.terms))
 
 
-@blueprint.route("/<int:contract_id>/edit", methods=["GET", "POST"])
+@blueprint.route("/<id:contract_id>/edit", methods=["GET", "POST"])
 def edit(contract_id: int) -> str | BaseResponse | tuple[str, int]:
     """Change the terms of a draft or negotiation contract."""
     view = service.contract_view(request_session(), contract_id)
@@ -71,7 +71,7 @@ def edit(contract_id: int) -> str | BaseResponse | tuple[str, int]:
     return _form_page(form, view)
 
 
-@blueprint.post("/<int:contract_id>/archive")
+@blueprint.post("/<id:contract_id>/archive")
 def archive(contract_id: int) -> BaseResponse:
     """Archive a contract: kept with its figures, out of the default portfolio."""
     service.set_archived(
@@ -81,7 +81,7 @@ def archive(contract_id: int) -> BaseResponse:
     return redirect(url_for(".show", contract_id=contract_id), 303)
 
 
-@blueprint.post("/<int:contract_id>/restore")
+@blueprint.post("/<id:contract_id>/restore")
 def restore(contract_id: int) -> BaseResponse:
     """Bring an archived contract back into the portfolio."""
     service.set_archived(
@@ -94,7 +94,7 @@ def restore(contract_id: int) -> BaseResponse:
     return redirect(url_for(".show", contract_id=contract_id), 303)
 
 
-@blueprint.route("/<int:contract_id>/delete", methods=["GET", "POST"])
+@blueprint.route("/<id:contract_id>/delete", methods=["GET", "POST"])
 def delete(contract_id: int) -> str | BaseResponse:
     """Ask for confirmation (GET), then delete a draft contract (POST)."""
     if request.method == "GET":
@@ -107,14 +107,14 @@ def delete(contract_id: int) -> str | BaseResponse:
     return redirect(url_for("portfolio.index"), 303)
 
 
-@blueprint.get("/<int:contract_id>/schedule.csv")
+@blueprint.get("/<id:contract_id>/schedule.csv")
 def schedule_as_csv(contract_id: int) -> Response:
     """The stored schedule, one row per year, under the spec's column names."""
     view = service.contract_view(request_session(), contract_id)
     return download(schedule_csv(view.schedule), f"{view.code}-schedule.csv", "text/csv")
 
 
-@blueprint.get("/<int:contract_id>/schedule.xlsx")
+@blueprint.get("/<id:contract_id>/schedule.xlsx")
 def schedule_as_xlsx(contract_id: int) -> Response:
     """The stored schedule as a spreadsheet with exact amounts."""
     view = service.contract_view(request_session(), contract_id)
@@ -125,7 +125,7 @@ def schedule_as_xlsx(contract_id: int) -> Response:
     )
 
 
-@blueprint.get("/<int:contract_id>/terms.json")
+@blueprint.get("/<id:contract_id>/terms.json")
 def terms_document(contract_id: int) -> Response:
     """The canonical terms document, as `tracker model` and the JSON API read it."""
     view = service.contract_view(request_session(), contract_id)
@@ -133,7 +133,7 @@ def terms_document(contract_id: int) -> Response:
     return download(text, f"{view.code}-terms.json", "application/json")
 
 
-@blueprint.get("/<int:contract_id>/chart.svg")
+@blueprint.get("/<id:contract_id>/chart.svg")
 def chart(contract_id: int) -> Response:
     """Price, baseline cost, planned cost and net margin over the term."""
     view = service.contract_view(request_session(), contract_id)

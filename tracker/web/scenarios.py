@@ -14,6 +14,7 @@ from tracker.reporting.charts import overlay_chart_etag, overlay_chart_svg
 from tracker.reporting.schedule_formats import schedule_csv
 from tracker.services import contracts as contract_service
 from tracker.services import scenarios as service
+from tracker.services.portfolio import MAX_ID
 from tracker.web.downloads import download, svg_response
 from tracker.web.terms_form import FIELD_OF_PATH, TermsForm, form_data, saved
 
@@ -27,13 +28,14 @@ class ScenarioForm(TermsForm):
     code = None
     buyer = None
     vendor = None
+    currency = None
     scenario_name = StringField(
         "Scenario name", description="A short name, e.g. 'CPI 1 point higher'."
     )
     field_of_path: Mapping[str, str] = {**FIELD_OF_PATH, "name": "scenario_name"}
 
 
-@blueprint.route("/contracts/<int:contract_id>/scenarios/new", methods=["GET", "POST"])
+@blueprint.route("/contracts/<id:contract_id>/scenarios/new", methods=["GET", "POST"])
 def new(contract_id: int) -> str | BaseResponse | tuple[str, int]:
     """A new scenario, starting from the contract's terms."""
     contract = contract_service.contract_view(request_session(), contract_id)
@@ -55,14 +57,14 @@ def new(contract_id: int) -> str | BaseResponse | tuple[str, int]:
     return page, 422
 
 
-@blueprint.get("/scenarios/<int:scenario_id>")
+@blueprint.get("/scenarios/<id:scenario_id>")
 def show(scenario_id: int) -> BaseResponse:
     """A scenario is shown as its comparison with the contract."""
     scenario = service.scenario_view(request_session(), scenario_id)
     return redirect(url_for(".compare", contract_id=scenario.contract_id, s=[scenario_id]), 303)
 
 
-@blueprint.route("/scenarios/<int:scenario_id>/edit", methods=["GET", "POST"])
+@blueprint.route("/scenarios/<id:scenario_id>/edit", methods=["GET", "POST"])
 def edit(scenario_id: int) -> str | BaseResponse | tuple[str, int]:
     """Change a scenario's name or terms."""
     session = request_session()
@@ -97,7 +99,7 @@ def edit(scenario_id: int) -> str | BaseResponse | tuple[str, int]:
     return page, 422
 
 
-@blueprint.post("/scenarios/<int:scenario_id>/delete")
+@blueprint.post("/scenarios/<id:scenario_id>/delete")
 def delete(scenario_id: int) -> BaseResponse:
     """Delete a scenario (the form on the contract page asks for confirmation)."""
     contract_id = service.delete_scenario(
@@ -107,7 +109,7 @@ def delete(scenario_id: int) -> BaseResponse:
     return redirect(url_for("contracts.show", contract_id=contract_id), 303)
 
 
-@blueprint.post("/scenarios/<int:scenario_id>/promote")
+@blueprint.post("/scenarios/<id:scenario_id>/promote")
 def promote(scenario_id: int) -> BaseResponse:
     """Make the scenario's terms the contract's terms (draft contracts only)."""
     contract_id = service.promote_scenario(
@@ -119,7 +121,7 @@ def promote(scenario_id: int) -> BaseResponse:
     return redirect(url_for("contracts.show", contract_id=contract_id), 303)
 
 
-@blueprint.get("/contracts/<int:contract_id>/compare")
+@blueprint.get("/contracts/<id:contract_id>/compare")
 def compare(contract_id: int) -> str:
     """The contract beside up to four scenarios: totals, NPV, deltas by year, overlay."""
     ids = _scenario_ids()
@@ -138,7 +140,7 @@ def compare(contract_id: int) -> str:
     )
 
 
-@blueprint.get("/contracts/<int:contract_id>/compare.svg")
+@blueprint.get("/contracts/<id:contract_id>/compare.svg")
 def compare_chart(contract_id: int) -> Response:
     """One figure of every compared variant, year by year, as lines over each other."""
     variants = service.comparison(request_session(), contract_id, _scenario_ids())
@@ -151,7 +153,7 @@ def compare_chart(contract_id: int) -> Response:
     )
 
 
-@blueprint.get("/scenarios/<int:scenario_id>/schedule.csv")
+@blueprint.get("/scenarios/<id:scenario_id>/schedule.csv")
 def schedule_as_csv(scenario_id: int) -> Response:
     """A scenario's schedule under the spec's column names."""
     scenario = service.scenario_view(request_session(), scenario_id)
@@ -164,6 +166,8 @@ def _scenario_ids() -> list[int]:
     try:
         ids = [int(value) for value in raw]
     except ValueError:
+        abort(404)
+    if any(not 1 <= value <= MAX_ID for value in ids):
         abort(404)
     if len(ids) > service.MAX_COMPARED:
         abort(422, f"Compare at most {service.MAX_COMPARED} scenarios at a time.")

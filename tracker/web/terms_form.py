@@ -12,16 +12,17 @@ from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.fields.core import Field
 
 from tracker.domain.errors import FieldError, InvalidTerms
 from tracker.services.errors import DuplicateName
 
-ESCALATION_METHODS = (
-    ("fixed", "Fixed rate each year"),
-    ("index", "Index-linked (pass-through, offset, cap, floor)"),
-    ("schedule", "Negotiated price for each year"),
-)
+ESCALATION_METHODS = [
+    SelectChoice("fixed", "Fixed rate each year"),
+    SelectChoice("index", "Index-linked (pass-through, offset, cap, floor)"),
+    SelectChoice("schedule", "Negotiated price for each year"),
+]
 
 #: Document path -> form field name.
 FIELD_OF_PATH = {
