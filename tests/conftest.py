@@ -56,7 +56,7 @@ def _worker_postgres_database(url: str, worker_id: str) -> str:
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The application on the test database, emptied after each test."""
+    """The application on an empty test database, emptied again afterwards."""
     application = create_app(
         {
             "TESTING": True,
@@ -66,8 +66,10 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "REPORTS_DIR": str(tmp_path / "reports"),
         }
     )
-    yield application
     engine = engine_of(application)
+    # Empty before as well as after: browser tests on the same database leave data.
+    _empty(engine)
+    yield application
     _empty(engine)
     engine.dispose()
 
