@@ -37,8 +37,10 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory check
 	$(BIN)/pytest -q -n auto
 
+# The model, then the web pages at 5,000 contracts (the database is built once and cached).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py --write docs/performance.md
+	$(BIN)/python benchmarks/bench_web.py --write docs/performance.md
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

@@ -131,7 +131,14 @@ class FieldReader:
                 return None
         return stripped
 
-    def number(self, value: object, path: str, expected: str) -> Decimal | None:
+    def number(
+        self,
+        value: object,
+        path: str,
+        expected: str,
+        *,
+        written: str = "plain decimals such as 1234.56",
+    ) -> Decimal | None:
         """An exact decimal number from text, an integer or a ``Decimal``."""
         if isinstance(value, bool) or value is None:
             self.error(path, f"expected {expected}, got {describe(value)}")
@@ -149,8 +156,7 @@ class FieldReader:
                 return Decimal(text)
             self.error(
                 path,
-                f"expected {expected}, written as plain decimals such as 1234.56; "
-                f"got {describe(value)}",
+                f"expected {expected}, written as {written}; got {describe(value)}",
             )
             return None
         self.error(path, f"expected {expected}, got {describe(value)}")
@@ -206,7 +212,7 @@ class FieldReader:
     def whole_number(self, value: object, path: str, low: int, high: int) -> int | None:
         """An integer from ``low`` to ``high`` (a JSON integer or digits as text)."""
         expected = f"a whole number from {low} to {high}"
-        number = self.number(value, path, expected)
+        number = self.number(value, path, expected, written=f"digits such as {high}")
         if number is None:
             return None
         if not low <= number <= high or number != int(number):

@@ -85,15 +85,21 @@ def validated_terms(document: object) -> ContractTerms:
 
 
 def normalised_code(code: str) -> str:
-    """A contract code as stored: trimmed, upper case; refused if not letters, digits, . _ -."""
+    """A contract code as stored: trimmed, upper case; InvalidTerms (path ``code``) if it is
+    not letters, digits, . _ - or looks like an automatic reference."""
     text = code.strip().upper()
     if not _CODE.fullmatch(text):
-        raise DuplicateName(
-            "code", "use 1 to 40 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        raise InvalidTerms(
+            [
+                FieldError(
+                    "code",
+                    "use 1 to 40 letters, digits, '.', '_' or '-', starting with a letter or digit",
+                )
+            ]
         )
     if _AUTOMATIC_CODE.fullmatch(text):
-        raise DuplicateName(
-            "code", "C- followed by digits is kept for automatic references; choose another"
+        raise InvalidTerms(
+            [FieldError("code", "C- followed by digits is kept for automatic references")]
         )
     return text
 
@@ -269,10 +275,16 @@ def _require_editable(contract: Contract) -> None:
     if contract.archived_at is not None:
         raise Conflict("this contract is archived: restore it before changing its terms")
     if contract.status not in EDITABLE_STATUSES:
-        raise Conflict(
-            f"the terms of a {contract.status} contract are fixed; "
-            "they can be changed while it is a draft or under negotiation"
-        )
+        raise Conflict(fixed_terms_message(contract.status))
+
+
+def fixed_terms_message(status: str) -> str:
+    """Why the terms of a contract in ``status`` cannot be changed."""
+    article = "an" if status[0] in "aeiou" else "a"
+    return (
+        f"the terms of {article} {status} contract are fixed; "
+        "they can be changed while it is a draft or under negotiation"
+    )
 
 
 def _provisional_code() -> str:

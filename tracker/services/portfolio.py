@@ -182,7 +182,7 @@ def _totals_select() -> Select[*tuple[Any, ...]]:
     for column in _TOTAL_COLUMNS:
         # Both databases truncate integer division towards zero and give the remainder
         # the dividend's sign, so high * 10^9 + low is the amount exactly.
-        parts += [func.sum(column / _SPLIT), func.sum(column % _SPLIT)]
+        parts += [func.sum(column // _SPLIT), func.sum(column % _SPLIT)]
     return select(Contract.currency, func.count(Contract.id), *parts)
 
 

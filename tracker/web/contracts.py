@@ -14,6 +14,7 @@ from tracker.reporting.charts import schedule_chart_etag, schedule_chart_svg
 from tracker.reporting.schedule_formats import schedule_csv
 from tracker.reporting.schedule_xlsx import schedule_xlsx
 from tracker.services import contracts as service
+from tracker.services.errors import Conflict
 from tracker.web.downloads import download, svg_response
 from tracker.web.terms_form import TermsForm, form_data, saved
 
@@ -48,6 +49,10 @@ def show(contract_id: int) -> str:
 def edit(contract_id: int) -> str | BaseResponse | tuple[str, int]:
     """Change the terms of a draft or negotiation contract."""
     view = service.contract_view(request_session(), contract_id)
+    if view.archived_at is not None:
+        raise Conflict("this contract is archived: restore it before changing its terms")
+    if not view.terms_editable:
+        raise Conflict(service.fixed_terms_message(view.status))
     if request.method == "GET":
         form = TermsForm(
             data={**form_data(view.document, code=view.code), "version": str(view.version)}

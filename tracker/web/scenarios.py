@@ -169,9 +169,10 @@ def _scenario_ids() -> list[int]:
         abort(404)
     if any(not 1 <= value <= MAX_ID for value in ids):
         abort(404)
-    if len(ids) > service.MAX_COMPARED:
+    unique = list(dict.fromkeys(ids))
+    if len(unique) > service.MAX_COMPARED:
         abort(422, f"Compare at most {service.MAX_COMPARED} scenarios at a time.")
-    return list(dict.fromkeys(ids))
+    return unique
 
 
 def _field() -> str:
