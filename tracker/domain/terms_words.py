@@ -12,12 +12,14 @@ from tracker.domain.terms import (
     YearlyRates,
 )
 
+#: Keeps a number and its unit on one line.
+NBSP = "\u00a0"
+
 
 def percent(rate: Decimal) -> str:
-    """0.035 -> "3.5 %" (as many places as the rate has, at least none)."""
+    """0.035 -> "3.5 %" (as many places as the rate has), the sign bound to the number."""
     value = rate.scaleb(2).normalize()
-    text = f"{value:f}"
-    return f"{text} %"
+    return f"{value:f}{NBSP}%"
 
 
 def amount(value: Decimal, currency: Currency) -> str:
@@ -26,7 +28,7 @@ def amount(value: Decimal, currency: Currency) -> str:
     whole, _dot, fraction = text.partition(".")
     sign = "-" if whole.startswith("-") else ""
     grouped = f"{int(whole.lstrip('-')):,}"
-    return f"{sign}{grouped}{'.' + fraction if fraction else ''} {currency.code}"
+    return f"{sign}{grouped}{'.' + fraction if fraction else ''}{NBSP}{currency.code}"
 
 
 def rates_text(rates: YearlyRates, first_year: int) -> str:
@@ -34,7 +36,7 @@ def rates_text(rates: YearlyRates, first_year: int) -> str:
     if rates.uniform is not None:
         return f"{percent(rates.uniform)} a year"
     return ", ".join(
-        f"year {first_year + i}: {percent(value)}" for i, value in enumerate(rates.values)
+        f"year{NBSP}{first_year + i}: {percent(value)}" for i, value in enumerate(rates.values)
     )
 
 

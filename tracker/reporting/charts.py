@@ -68,6 +68,8 @@ class _Chart(NamedTuple):
     currency: Currency
     percent: bool  # values are ten-thousandths (efficiency_pct), not minor units
     lines: tuple[tuple[str, tuple[int | None, ...]], ...]
+    #: The y axis starts at zero (a whole picture), else it fits the lines (differences).
+    from_zero: bool = False
 
 
 def schedule_chart_svg(schedule: Schedule, title: str) -> str:
@@ -106,7 +108,7 @@ def _schedule_chart(schedule: Schedule, title: str) -> _Chart:
         for key in SCHEDULE_FIELDS
     )
     code = schedule.currency.code
-    return _Chart(_plain(title), f"Amount ({code})", schedule.currency, False, lines)
+    return _Chart(_plain(title), f"Amount ({code})", schedule.currency, False, lines, True)
 
 
 def _overlay_chart(series: Sequence[tuple[str, Schedule]], field: str, title: str) -> _Chart:
@@ -184,6 +186,8 @@ def _draw(axes: Axes, chart: _Chart) -> None:
     axes.set_ylabel(chart.y_label, parse_math=False)
     if drawn and min(drawn) < 0:
         axes.axhline(0, color="0.35", linewidth=0.8)
+    elif chart.from_zero:
+        axes.set_ylim(bottom=0)
     axes.grid(visible=True, color="0.9", linewidth=0.6)
     axes.set_axisbelow(True)
     axes.set_title(chart.title, loc="left", parse_math=False)
