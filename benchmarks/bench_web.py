@@ -38,6 +38,13 @@ CONTRACTS = 5_000
 PORTFOLIO_TARGET_MS = 150.0
 CONTRACT_TARGET_MS = 50.0
 SECTION = "## Web pages at 5,000 contracts"
+
+
+def section_heading(database: str) -> str:
+    """One section per database kind, so a PostgreSQL run keeps the SQLite figures."""
+    return f"{SECTION}, {'PostgreSQL' if database.startswith('PostgreSQL') else 'SQLite'}"
+
+
 SEARCH = "services"
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tracker-bench"
 
@@ -236,7 +243,7 @@ def report(
             f"{build.seconds:.1f} s ({build.seconds * 1000 / build.created:.1f} ms each)"
         )
     lines = [
-        SECTION,
+        section_heading(database),
         "",
         f"`benchmarks/bench_web.py` ({time.strftime('%Y-%m-%d')}): {build.contracts:,} "
         f"contracts, {build.years:,} stored contract-years; {database}; Python "
@@ -284,9 +291,10 @@ def _query_notes(timings: list[Timing]) -> list[str]:
 
 
 def replace_section(path: Path, section: str) -> None:
-    """Replace the section of ``path`` under SECTION's heading, or append it."""
+    """Replace the section of ``path`` under the section's own heading, or append it."""
     current = path.read_text() if path.exists() else "# Performance\n\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
+    heading = section.splitlines()[0]
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
     if pattern.search(current):
         updated = pattern.sub(lambda _match: section + "\n", current)
     else:
