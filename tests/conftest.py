@@ -5,18 +5,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
 from tracker.app import create_app
 from tracker.db.base import Base
 from tracker.db.migrate import upgrade
 from tracker.db.session import engine_of, new_session
+from tracker.services import accounts
+
+# Cheap password hashing for tests: the production parameters cost ~0.1 s per hash.
+accounts._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 DATA = Path(__file__).parent / "data"
 PROJECT = Path(__file__).parent.parent
@@ -64,6 +70,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "SECRET_KEY": "test secret key",
             "WTF_CSRF_ENABLED": False,
             "REPORTS_DIR": str(tmp_path / "reports"),
+            "RATELIMIT_ENABLED": True,
         }
     )
     engine = engine_of(application)
@@ -75,15 +82,79 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 
 def _empty(engine: Engine) -> None:
+    # The audit trail refuses DELETE by trigger: tests lift the trigger to start afresh.
     with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+        if engine.dialect.name == "sqlite":
+            for verb in ("update", "delete"):
+                connection.execute(text(f"DROP TRIGGER IF EXISTS audit_events_no_{verb}"))
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+            for verb in ("UPDATE", "DELETE"):
+                connection.execute(
+                    text(
+                        f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON "
+                        "audit_events BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); "
+                        "END"
+                    )
+                )
+        else:
+            names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+#: Every party the web tests name: the signed-in tester is staff of each of them.
+TEST_PARTIES = (
+    "Nordlys IT", "Hospital Clinic Demo", "Gemeente Demo", "CleanOps BV", "Stadt Demo",
+    "Sauber GmbH", "Filler Buyer", "Filler Vendor", "Big Buyer", "Big Vendor",
+    "Mutuelle Atlantique", "Northbridge Borough Council", "Albion Facilities",
+    "Meridian Global Bank", "Keystone Workplace Solutions", "Harbor Logistics Group",
+    "Ledgerline BPO", "Vigilis Sécurité", "B", "V",
+)  # fmt: skip
+TESTER = "tester@example.test"
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def add_user(app: Flask, email: str, organisations: tuple[str, ...], role: str = "staff") -> None:
+    """An account with ``role`` in each organisation (created when missing)."""
+    from tracker.db.account_models import Membership, User
+    from tracker.db.models import Organisation
+
+    now = datetime.now(UTC)
+    with new_session(app) as db_session, db_session.begin():
+        user = User(
+            email=email, name=email, password_hash=accounts._HASHER.hash(TEST_PASSWORD),
+            created_at=now, version=1,
+        )  # fmt: skip
+        db_session.add(user)
+        for name in organisations:
+            org = db_session.scalars(
+                select(Organisation).where(Organisation.name == name)
+            ).one_or_none()
+            if org is None:
+                org = Organisation(name=name, created_at=now)
+                db_session.add(org)
+            db_session.flush()
+            db_session.add(Membership(user_id=user.id, organisation_id=org.id, role=role))
+
+
+def sign_in(client: FlaskClient, email: str) -> FlaskClient:
+    """Sign ``client`` in through the login page."""
+    response = client.post("/login", data={"email": email, "password": TEST_PASSWORD})
+    assert response.status_code == 303, response.text
+    return client
+
+
+@pytest.fixture
+def anonymous(app: Flask) -> FlaskClient:
+    """A test client nobody signed in on (CSRF checks off)."""
+    return app.test_client()
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    """A test client of the application (CSRF checks off; see csrf_app for them on)."""
-    return app.test_client()
+    """A test client signed in as staff of every party the tests name (CSRF off)."""
+    add_user(app, TESTER, TEST_PARTIES)
+    return sign_in(app.test_client(), TESTER)
 
 
 @pytest.fixture

@@ -40,13 +40,33 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="tracker_session",
+        PRODUCTION=False,
     )
     app.config.from_prefixed_env("TRACKER")
     if overrides:
         app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config.get("PRODUCTION"):
+        require_production_settings(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+class UnsafeConfiguration(RuntimeError):
+    """A production start with settings that would not be safe."""
+
+
+def require_production_settings(app: Flask) -> None:
+    """In production (TRACKER_PRODUCTION=1): a real secret key, secure cookies."""
+    key = str(app.config.get("SECRET_KEY") or "")
+    if len(key) < 32:
+        raise UnsafeConfiguration(
+            "TRACKER_PRODUCTION is set: set TRACKER_SECRET_KEY to a random value of at least "
+            "32 characters (python3 -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
 def instance_secret_key(instance: Path) -> str:

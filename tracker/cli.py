@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import BinaryIO, NoReturn
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
-from tracker.app import create_app
+from tracker.app import UnsafeConfiguration, create_app
+from tracker.db.account_models import ROLES
 from tracker.db.migrate import current_revision, head_revision, upgrade
 from tracker.db.session import engine_of, new_session
 from tracker.domain.errors import InvalidTerms
@@ -20,7 +22,11 @@ from tracker.domain.schedule_document import schedule_document
 from tracker.domain.terms_parser import parse_terms
 from tracker.reporting.schedule_formats import schedule_csv, schedule_table
 from tracker.server import run_gunicorn
-from tracker.services.seed import database_is_empty, seed_demo
+from tracker.services import accounts
+from tracker.services.access import SYSTEM
+from tracker.services.accounts import new_password
+from tracker.services.errors import DuplicateName, NotFound
+from tracker.services.seed import DEMO_PASSWORD, database_is_empty, seed_demo
 
 #: Exit status for bad input, as for a usage error.
 BAD_INPUT = 2
@@ -101,6 +107,11 @@ def seed_command(if_empty: bool) -> None:
     result = seed_demo(session)
     for code in result.added:
         click.echo(f"added   {code}")
+    if result.users:
+        click.echo(f"added {len(result.users)} demo accounts, all with the password "
+                   f"{DEMO_PASSWORD!r} (demo data only), for example:")  # fmt: skip
+        for email in result.users[:3]:
+            click.echo(f"  {email}")
     if result.present:
         click.echo(f"{len(result.present)} demo contracts were already there; unchanged.")
 
@@ -127,6 +138,92 @@ def serve_command(context: click.Context, host: str, port: int, workers: int) ->
     run_gunicorn(app, host=host, port=port, workers=workers)
 
 
+@cli.group("user")
+def user_group() -> None:
+    """Accounts: create, disable and reset the password of users."""
+
+
+@user_group.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's name.")
+@click.option("--organisation", required=True, help="An existing organisation's exact name.")
+@click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True)
+@with_appcontext
+def user_create(email: str, name: str, organisation: str, role: str) -> None:
+    """Create an account and print its password (shown once)."""
+    _require_migrated()
+    password = new_password()
+    _run(
+        lambda: accounts.create_user(
+            new_session(current_app),
+            SYSTEM,
+            email=email,
+            name=name,
+            password=password,
+            organisation=organisation,
+            role=role,
+        )
+    )
+    click.echo(f"created {email.strip().lower()} ({role} at {organisation})")
+    click.echo(f"password: {password}")
+
+
+@user_group.command("disable")
+@click.argument("email")
+@with_appcontext
+def user_disable(email: str) -> None:
+    """Disable an account; its sessions end at once."""
+    _require_migrated()
+    _run(lambda: accounts.set_disabled(new_session(current_app), SYSTEM, email, True))
+    click.echo(f"disabled {email}")
+
+
+@user_group.command("enable")
+@click.argument("email")
+@with_appcontext
+def user_enable(email: str) -> None:
+    """Let a disabled account sign in again."""
+    _require_migrated()
+    _run(lambda: accounts.set_disabled(new_session(current_app), SYSTEM, email, False))
+    click.echo(f"enabled {email}")
+
+
+@user_group.command("reset-password")
+@click.argument("email")
+@with_appcontext
+def user_reset_password(email: str) -> None:
+    """Give an account a new password and print it; its sessions end."""
+    _require_migrated()
+    password = new_password()
+    _run(lambda: accounts.reset_password(new_session(current_app), SYSTEM, email, password))
+    click.echo(f"new password for {email}: {password}")
+
+
+@cli.group("org")
+def org_group() -> None:
+    """Organisations: the parties that users belong to."""
+
+
+@org_group.command("create")
+@click.argument("name")
+@with_appcontext
+def org_create(name: str) -> None:
+    """Create an organisation (contracts also create their parties by name)."""
+    _require_migrated()
+    _run(lambda: accounts.create_organisation(new_session(current_app), SYSTEM, name))
+    click.echo(f"created organisation {name.strip()}")
+
+
+def _run(action: Callable[[], object]) -> None:
+    """Run a service; bad input prints its messages and exits with status 2."""
+    try:
+        action()
+    except InvalidTerms as exc:
+        _fail([str(error) for error in exc.errors])
+    except (DuplicateName, NotFound) as exc:
+        _fail([str(exc)])
+
+
 def _require_migrated() -> None:
     engine = engine_of(current_app)
     if current_revision(engine) != head_revision(engine):
@@ -140,5 +237,8 @@ def _fail(messages: list[str]) -> NoReturn:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli.main(prog_name="tracker")
+    """Console-script entry point; unsafe production settings stop it with a message."""
+    try:
+        cli.main(prog_name="tracker")
+    except UnsafeConfiguration as exc:
+        _fail([str(exc)])

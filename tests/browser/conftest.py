@@ -1,14 +1,18 @@
 """Browser journeys: the system Chromium, driven by Playwright, against a live server.
 
 Each test worker starts its own ``tracker serve`` (gunicorn, one worker) on a free
-port, on the worker's migrated test database with the demo contracts loaded. The
-tests do not use the ``app`` fixture (it empties the tables after each test); they
-only talk to the live server, so every test makes its own uniquely named data.
+port, on the worker's migrated test database with the demo contracts and the demo
+accounts loaded (``tracker seed``). The tests do not use the ``app`` fixture (it
+empties the tables after each test); they only talk to the live server, so every
+test makes its own uniquely named data. Every page needs a signed-in person: the
+``page`` fixture signs in through the login page as the staff of Nordlys IT, the
+vendor of the contracts the journeys create.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -27,6 +31,12 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from tracker.db.account_models import User
+from tracker.db.session import make_engine
+from tracker.services.seed import seed_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,6 +51,12 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 10_000
 #: How long the live server may take to answer its first request, in seconds.
 SERVER_START_SECONDS = 20.0
+#: The demo account the journeys act as (tracker.services.seed.demo_email("staff", ...)):
+#: staff of Nordlys IT, the vendor of tests/data/fixed-5y.json.
+STAFF_EMAIL = "staff@nordlys-it.demo"
+#: The password of every demo account (tracker.services.seed.DEMO_PASSWORD).
+DEMO_PASSWORD = "demo-only-tracker"
+LOGIN_PAGE = re.compile(r"/login(\?.*)?$")
 HERE = Path(__file__).parent
 
 expect.set_options(timeout=TIMEOUT_MS)
@@ -132,8 +148,8 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        # A page with a form: it needs the database, the templates and the CSRF machinery.
-        _wait_until_answering(base_url + "/contracts/new", process, log)
+        # A page with a form: it needs the templates and the CSRF machinery.
+        _wait_until_answering(base_url + "/login", process, log)
         yield base_url
     finally:
         _stop(process)
@@ -160,6 +176,24 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
+def demo_data(live_server: str, database_url: str) -> None:
+    """The demo contracts and accounts the journeys sign in with and look for.
+
+    ``tracker seed`` loaded them when the live server started; a test of another folder
+    run by this worker since then may have emptied the database (the ``app`` fixture
+    does), so they are loaded again when the journeys' account is missing."""
+    engine = make_engine(database_url)
+    try:
+        with sessionmaker(engine, expire_on_commit=False)() as session:
+            with session.begin():
+                missing = session.scalar(select(User.id).where(User.email == STAFF_EMAIL)) is None
+            if missing:
+                seed_demo(session)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
 def context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
     """A fresh browser profile (cookies, cache) per test, pointed at the live server."""
     browser_context = browser.new_context(
@@ -171,10 +205,18 @@ def context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
     browser_context.close()
 
 
-@pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    """A tab; a script error or a server error (5xx) on any page fails the test."""
-    tab = context.new_page()
+def sign_in(page: Page, email: str = STAFF_EMAIL, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the login page as a person does; fails unless it lands signed in."""
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page).not_to_have_url(LOGIN_PAGE)
+    expect(page.locator("#signed-in-as")).to_have_text(email)
+
+
+def watched(tab: Page) -> list[str]:
+    """The problems met on the tab: script errors and server errors (5xx)."""
     problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
     tab.on(
@@ -185,5 +227,24 @@ def page(context: BrowserContext) -> Iterator[Page]:
             else None
         ),
     )
+    return problems
+
+
+@pytest.fixture
+def page(context: BrowserContext, demo_data: None) -> Iterator[Page]:
+    """A tab signed in as the staff of Nordlys IT; a script error or a server error (5xx)
+    on any page fails the test."""
+    tab = context.new_page()
+    problems = watched(tab)
+    sign_in(tab)
+    yield tab
+    assert not problems, "the browser met problems:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def anonymous_page(context: BrowserContext, demo_data: None) -> Iterator[Page]:
+    """A tab nobody signed in on, watched like ``page``."""
+    tab = context.new_page()
+    problems = watched(tab)
     yield tab
     assert not problems, "the browser met problems:\n" + "\n".join(problems)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TEST_PARTIES, TEST_PASSWORD, TESTER, add_user
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from werkzeug.test import TestResponse
 from tracker.app import create_app
 from tracker.db.models import Contract, Organisation, Scenario
 from tracker.db.session import engine_of
+from tracker.services.access import SYSTEM
 from tracker.services.contracts import contract_view, create_contract
 from tracker.services.scenarios import create_scenario
 
@@ -151,12 +153,12 @@ def assert_refused(response: TestResponse, status: int) -> None:
 
 @pytest.fixture
 def contract_id(session: Session) -> int:
-    return create_contract(session, EXAMPLE, code="MWS-2025")
+    return create_contract(session, SYSTEM, EXAMPLE, code="MWS-2025")
 
 
 @pytest.fixture
 def scenario_id(session: Session, contract_id: int) -> int:
-    return create_scenario(session, contract_id, "Four per cent", json.loads(FIXED_JSON))
+    return create_scenario(session, SYSTEM, contract_id, "Four per cent", json.loads(FIXED_JSON))
 
 
 # -- row 3: form posts without a CSRF token ------------------------------------------------
@@ -164,7 +166,9 @@ def scenario_id(session: Session, contract_id: int) -> int:
 
 @pytest.fixture
 def csrf_client(app: Flask, database_url: str) -> Iterator[FlaskClient]:
-    """A client of the application with CSRF checks on (``app`` empties the tables after)."""
+    """A client of the application with CSRF checks on (``app`` empties the tables after),
+    signed in as staff of every test party through the login page, which needs the
+    page's CSRF token too: the refusals below are CSRF refusals, not missing sign-ins."""
     protected = create_app(
         {
             "TESTING": True,
@@ -173,8 +177,34 @@ def csrf_client(app: Flask, database_url: str) -> Iterator[FlaskClient]:
             "WTF_CSRF_ENABLED": True,
         }
     )
-    yield protected.test_client()
+    add_user(app, TESTER, TEST_PARTIES)
+    client = protected.test_client()
+    token = html(client.get("/login")).by_id("csrf_token").attrs["value"]
+    assert token
+    signed_in = client.post(
+        "/login", data={"email": TESTER, "password": TEST_PASSWORD, "csrf_token": token}
+    )
+    assert signed_in.status_code == 303, signed_in.get_data(as_text=True)[-1500:]
+    yield client
     engine_of(protected).dispose()
+
+
+def test_row_3_signing_in_without_a_csrf_token_is_refused_with_400(
+    app: Flask, database_url: str
+) -> None:
+    # The login form is protected as well: csrf_client above has to use the page's token.
+    protected = create_app(
+        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "x", "WTF_CSRF_ENABLED": True}
+    )
+    add_user(app, TESTER, ())
+    try:
+        client = protected.test_client()
+        response = client.post("/login", data={"email": TESTER, "password": TEST_PASSWORD})
+        assert_refused(response, 400)
+        assert "did not come from this site" in html(response).by_id("error-message").text
+        assert client.get("/").status_code == 302
+    finally:
+        engine_of(protected).dispose()
 
 
 def test_row_3_a_new_contract_without_a_csrf_token_is_refused_with_400(
@@ -209,18 +239,18 @@ def test_row_3_the_same_form_with_the_pages_csrf_token_is_accepted(
 def test_row_3_archiving_without_a_csrf_token_is_refused_with_400(
     csrf_client: FlaskClient, session: Session, contract_id: int
 ) -> None:
-    version = contract_view(session, contract_id).version
+    version = contract_view(session, SYSTEM, contract_id).version
     response = csrf_client.post(f"/contracts/{contract_id}/archive", data={"version": version})
     assert_refused(response, 400)
     session.expire_all()
-    assert contract_view(session, contract_id).archived_at is None
+    assert contract_view(session, SYSTEM, contract_id).archived_at is None
 
 
 def test_row_3_deleting_without_a_csrf_token_is_refused_with_400(
     csrf_client: FlaskClient, session: Session, contract_id: int
 ) -> None:
     before = stored(session)
-    version = contract_view(session, contract_id).version
+    version = contract_view(session, SYSTEM, contract_id).version
     response = csrf_client.post(f"/contracts/{contract_id}/delete", data={"version": version})
     assert_refused(response, 400)
     assert stored(session) == before
@@ -233,14 +263,14 @@ def test_row_3_promoting_without_a_csrf_token_is_refused_with_400(
         **EXAMPLE,
         "price": {"base": "1000.00", "escalation": {"method": "fixed", "rate": "0"}},
     }
-    scenario = create_scenario(session, contract_id, "Much cheaper", changed)
-    before = contract_view(session, contract_id)
+    scenario = create_scenario(session, SYSTEM, contract_id, "Much cheaper", changed)
+    before = contract_view(session, SYSTEM, contract_id)
     response = csrf_client.post(
         f"/scenarios/{scenario}/promote", data={"contract_version": before.version}
     )
     assert_refused(response, 400)
     session.expire_all()
-    after = contract_view(session, contract_id)
+    after = contract_view(session, SYSTEM, contract_id)
     assert after.document == before.document
     assert after.version == before.version
 
@@ -270,11 +300,11 @@ def test_row_3_the_json_api_takes_no_csrf_token_but_needs_json(
 def test_row_4_a_state_change_through_get_is_refused_with_405(
     client: FlaskClient, session: Session, contract_id: int, scenario_id: int, url: str
 ) -> None:
-    before = contract_view(session, contract_id)
+    before = contract_view(session, SYSTEM, contract_id)
     response = client.get(url.format(contract=contract_id, scenario=scenario_id))
     assert_refused(response, 405)
     session.expire_all()
-    after = contract_view(session, contract_id)
+    after = contract_view(session, SYSTEM, contract_id)
     assert after.archived_at is None
     assert after.version == before.version
     assert [s.id for s in after.scenarios] == [scenario_id]
@@ -488,10 +518,12 @@ def test_row_8_a_name_with_control_characters_or_too_long_is_refused_next_to_the
 def test_row_8_a_buyer_with_control_characters_or_too_long_is_refused_next_to_the_field(
     client: FlaskClient, session: Session, name: str, message: str
 ) -> None:
+    # The signed-in client's organisations exist already: no new one may be added.
+    before = stored(session)
     response = client.post("/contracts/new", data={**FORM, "buyer": name})
     assert_refused(response, 422)
     assert message in message_next_to(response, "buyer")
-    assert stored(session) == {"contracts": 0, "organisations": 0, "scenarios": 0}
+    assert stored(session) == {**before, "contracts": 0, "scenarios": 0}
 
 
 @pytest.mark.parametrize(("name", "message"), NAMES, ids=NAME_IDS)

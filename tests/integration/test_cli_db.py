@@ -11,9 +11,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, func, inspect, select
 
 from tracker.cli import cli
+from tracker.db.account_models import ROLES, User
 from tracker.db.migrate import head_revision
 from tracker.db.models import Contract, Scenario
-from tracker.services.seed import SEED_DATA
+from tracker.services.seed import DEMO_PASSWORD, SEED_DATA, demo_email
 
 MANIFEST = json.loads((SEED_DATA / "portfolio.json").read_text("utf-8"))
 DEMO_CODES = [entry["code"] for entry in MANIFEST["contracts"]]
@@ -49,7 +50,7 @@ def head() -> str:
     return revision
 
 
-def count(database_file: Path, model: type[Contract] | type[Scenario]) -> int:
+def count(database_file: Path, model: type[Contract] | type[Scenario] | type[User]) -> int:
     engine = create_engine(f"sqlite:///{database_file}")
     try:
         with engine.connect() as connection:
@@ -94,13 +95,21 @@ def test_seed_adds_the_demo_contracts_then_leaves_them_unchanged(
     if_empty = run("seed", "--if-empty")
 
     assert first.exit_code == 0, first.output
-    assert first.stdout.splitlines() == [f"added   {code}" for code in DEMO_CODES]
+    # The demo accounts follow the contracts: staff, finance and admin of each of the
+    # 9 organisations, by name; the first organisation's three stand as examples.
+    assert first.stdout.splitlines() == [
+        *(f"added   {code}" for code in DEMO_CODES),
+        f"added 27 demo accounts, all with the password {DEMO_PASSWORD!r} (demo data only), "
+        "for example:",
+        *(f"  {demo_email(role, 'Albion Facilities')}" for role in ROLES),
+    ]
     assert second.exit_code == 0, second.output
     assert second.stdout == f"{len(DEMO_CODES)} demo contracts were already there; unchanged.\n"
     assert if_empty.exit_code == 0
     assert if_empty.stdout == "The database already holds contracts; no demo data added.\n"
     assert count(database_file, Contract) == 7
     assert count(database_file, Scenario) == 5
+    assert count(database_file, User) == 27
 
 
 def test_seed_before_db_upgrade_fails_with_status_2_and_says_what_to_run(

@@ -19,6 +19,7 @@ from tracker.domain.money import currency, units_text
 from tracker.domain.schedule import compute_schedule
 from tracker.domain.schedule_document import schedule_document
 from tracker.domain.terms_parser import parse_terms
+from tracker.services.access import SYSTEM
 from tracker.services.contracts import (
     ContractView,
     contract_view,
@@ -87,7 +88,7 @@ def year_numbers(session: Session, contract_id: int) -> list[int]:
 def fresh_view(app: Flask, contract_id: int) -> ContractView:
     """The contract as a new session reads it from the database."""
     with new_session(app) as other:
-        return contract_view(other, contract_id)
+        return contract_view(other, SYSTEM, contract_id)
 
 
 def refused_fields(refusal: BaseException) -> list[str]:
@@ -110,9 +111,9 @@ def unknown_id(session: Session) -> int:
 def test_a_created_contract_stores_the_spec_schedule_to_the_cent(
     session: Session, data_dir: Path, name: str
 ) -> None:
-    contract_id = create_contract(session, example(data_dir, name))
+    contract_id = create_contract(session, SYSTEM, example(data_dir, name))
 
-    view = contract_view(session, contract_id)
+    view = contract_view(session, SYSTEM, contract_id)
 
     assert schedule_document(view.schedule) == expected_schedule(data_dir, name)
     assert view.schedule == compute_schedule(parse_terms(example(data_dir, name)))
@@ -123,7 +124,7 @@ def test_a_created_contract_stores_the_spec_schedule_to_the_cent(
 def test_the_totals_on_the_contract_row_equal_the_schedule_totals(
     session: Session, data_dir: Path, name: str
 ) -> None:
-    contract_id = create_contract(session, example(data_dir, name))
+    contract_id = create_contract(session, SYSTEM, example(data_dir, name))
 
     row = stored_contract(session, contract_id)
     totals = compute_schedule(parse_terms(example(data_dir, name))).totals
@@ -152,9 +153,9 @@ def test_the_totals_on_the_contract_row_equal_the_schedule_totals(
 def test_the_canonical_terms_document_round_trips(
     session: Session, data_dir: Path, name: str
 ) -> None:
-    contract_id = create_contract(session, example(data_dir, name))
+    contract_id = create_contract(session, SYSTEM, example(data_dir, name))
 
-    view = contract_view(session, contract_id)
+    view = contract_view(session, SYSTEM, contract_id)
 
     canonical = parse_terms(example(data_dir, name)).document()
     assert view.document == canonical
@@ -166,11 +167,13 @@ def test_updating_the_terms_recomputes_the_stored_schedule(
     session: Session, app: Flask, data_dir: Path
 ) -> None:
     document = example(data_dir, "fixed-5y")
-    contract_id = create_contract(session, document, code="UPD-1")
-    before = contract_view(session, contract_id)
+    contract_id = create_contract(session, SYSTEM, document, code="UPD-1")
+    before = contract_view(session, SYSTEM, contract_id)
     shorter = {**document, "term_years": 3}
 
-    new_version = update_terms(session, contract_id, shorter, expected_version=before.version)
+    new_version = update_terms(
+        session, SYSTEM, contract_id, shorter, expected_version=before.version
+    )
 
     after = fresh_view(app, contract_id)
     assert new_version == after.version == before.version + 1
@@ -190,33 +193,39 @@ def test_the_view_read_after_an_update_in_the_same_session_shows_the_new_schedul
     session: Session, data_dir: Path
 ) -> None:
     document = example(data_dir, "fixed-5y")
-    contract_id = create_contract(session, document)
+    contract_id = create_contract(session, SYSTEM, document)
     with session.begin():
         # As in a request: the session's objects stay alive while it is in use.
         held = session.get(Contract, contract_id)
-    before = contract_view(session, contract_id)
+    before = contract_view(session, SYSTEM, contract_id)
     shorter = {**document, "term_years": 3}
 
-    update_terms(session, contract_id, shorter, expected_version=before.version)
+    update_terms(session, SYSTEM, contract_id, shorter, expected_version=before.version)
 
-    after = contract_view(session, contract_id)
+    after = contract_view(session, SYSTEM, contract_id)
     assert held is not None
     assert len(after.schedule.years) == 3
     assert after.schedule == compute_schedule(parse_terms(shorter))
 
 
 def test_a_stale_edit_is_refused_and_the_stored_terms_stay(session: Session) -> None:
-    contract_id = create_contract(session, terms_document(), code="STALE-1")
-    first = contract_view(session, contract_id)
-    update_terms(session, contract_id, terms_document(term_years=4), expected_version=first.version)
+    contract_id = create_contract(session, SYSTEM, terms_document(), code="STALE-1")
+    first = contract_view(session, SYSTEM, contract_id)
+    update_terms(
+        session, SYSTEM, contract_id, terms_document(term_years=4), expected_version=first.version
+    )
 
     with pytest.raises(StaleEdit) as caught:
         update_terms(
-            session, contract_id, terms_document(term_years=2), expected_version=first.version
+            session,
+            SYSTEM,
+            contract_id,
+            terms_document(term_years=2),
+            expected_version=first.version,
         )
 
     assert caught.value.what == "Contract STALE-1"
-    view = contract_view(session, contract_id)
+    view = contract_view(session, SYSTEM, contract_id)
     assert view.terms.term_years == 4
     assert view.version == first.version + 1
     assert year_numbers(session, contract_id) == [1, 2, 3, 4]
@@ -226,14 +235,14 @@ def test_a_stale_edit_is_refused_and_the_stored_terms_stay(session: Session) -> 
 
 
 def test_an_invalid_document_stores_nothing(session: Session) -> None:
-    create_contract(session, terms_document(), code="KEEP-1")
+    create_contract(session, SYSTEM, terms_document(), code="KEEP-1")
     contracts, organisations = count(session, Contract), count(session, Organisation)
     bad = terms_document(
         buyer="A buyer never seen", price={"base": "-5", "escalation": {"method": "fixed"}}
     )
 
     with pytest.raises(InvalidTerms) as caught:
-        create_contract(session, bad, code="BAD-1")
+        create_contract(session, SYSTEM, bad, code="BAD-1")
 
     assert {error.path for error in caught.value.errors} == {
         "price.base",
@@ -249,7 +258,7 @@ def test_a_contract_without_a_buyer_is_refused_on_the_buyer_field(session: Sessi
     del document["buyer"]
 
     with pytest.raises(InvalidTerms) as caught:
-        create_contract(session, document)
+        create_contract(session, SYSTEM, document)
 
     assert [error.path for error in caught.value.errors] == ["buyer"]
     assert count(session, Contract) == 0
@@ -257,16 +266,20 @@ def test_a_contract_without_a_buyer_is_refused_on_the_buyer_field(session: Sessi
 
 
 def test_an_invalid_update_leaves_the_contract_as_it_was(session: Session) -> None:
-    contract_id = create_contract(session, terms_document())
-    before = contract_view(session, contract_id)
+    contract_id = create_contract(session, SYSTEM, terms_document())
+    before = contract_view(session, SYSTEM, contract_id)
 
     with pytest.raises(InvalidTerms) as caught:
         update_terms(
-            session, contract_id, terms_document(term_years=31), expected_version=before.version
+            session,
+            SYSTEM,
+            contract_id,
+            terms_document(term_years=31),
+            expected_version=before.version,
         )
 
     assert [error.path for error in caught.value.errors] == ["term_years"]
-    after = contract_view(session, contract_id)
+    after = contract_view(session, SYSTEM, contract_id)
     assert (after.document, after.version, after.schedule) == (
         before.document,
         before.version,
@@ -275,70 +288,82 @@ def test_an_invalid_update_leaves_the_contract_as_it_was(session: Session) -> No
 
 
 def test_the_terms_of_an_active_contract_cannot_be_edited(session: Session) -> None:
-    contract_id = create_contract(session, terms_document(), status="active")
-    before = contract_view(session, contract_id)
+    contract_id = create_contract(session, SYSTEM, terms_document(), status="active")
+    before = contract_view(session, SYSTEM, contract_id)
     assert before.status == "active"
     assert not before.terms_editable
 
     with pytest.raises(Conflict, match="active contract are fixed"):
         update_terms(
-            session, contract_id, terms_document(term_years=5), expected_version=before.version
+            session,
+            SYSTEM,
+            contract_id,
+            terms_document(term_years=5),
+            expected_version=before.version,
         )
 
-    after = contract_view(session, contract_id)
+    after = contract_view(session, SYSTEM, contract_id)
     assert (after.terms.term_years, after.version) == (3, before.version)
 
 
 def test_the_terms_of_an_archived_draft_cannot_be_edited(session: Session) -> None:
-    contract_id = create_contract(session, terms_document())
+    contract_id = create_contract(session, SYSTEM, terms_document())
     set_archived(
-        session, contract_id, True, expected_version=contract_view(session, contract_id).version
+        session,
+        SYSTEM,
+        contract_id,
+        True,
+        expected_version=contract_view(session, SYSTEM, contract_id).version,
     )
-    archived = contract_view(session, contract_id)
+    archived = contract_view(session, SYSTEM, contract_id)
 
     with pytest.raises(Conflict, match="archived"):
         update_terms(
-            session, contract_id, terms_document(term_years=5), expected_version=archived.version
+            session,
+            SYSTEM,
+            contract_id,
+            terms_document(term_years=5),
+            expected_version=archived.version,
         )
 
-    assert contract_view(session, contract_id).terms.term_years == 3
+    assert contract_view(session, SYSTEM, contract_id).terms.term_years == 3
 
 
 # -- codes --------------------------------------------------------------------------
 
 
 def test_a_contract_without_a_code_gets_one_from_its_id(session: Session) -> None:
-    first = create_contract(session, terms_document())
-    second = create_contract(session, terms_document())
+    first = create_contract(session, SYSTEM, terms_document())
+    second = create_contract(session, SYSTEM, terms_document())
 
-    assert contract_view(session, first).code == f"C-{first:05d}"
-    assert contract_view(session, second).code == f"C-{second:05d}"
+    assert contract_view(session, SYSTEM, first).code == f"C-{first:05d}"
+    assert contract_view(session, SYSTEM, second).code == f"C-{second:05d}"
     assert second != first
 
 
 def test_a_given_code_is_trimmed_and_upper_cased(session: Session) -> None:
-    contract_id = create_contract(session, terms_document(), code="  wps-us.2027_b ")
+    contract_id = create_contract(session, SYSTEM, terms_document(), code="  wps-us.2027_b ")
 
-    assert contract_view(session, contract_id).code == "WPS-US.2027_B"
+    assert contract_view(session, SYSTEM, contract_id).code == "WPS-US.2027_B"
 
 
 def test_a_code_of_forty_characters_is_accepted(session: Session) -> None:
     code = "A" * 40
 
-    contract_id = create_contract(session, terms_document(), code=code.lower())
+    contract_id = create_contract(session, SYSTEM, terms_document(), code=code.lower())
 
-    assert contract_view(session, contract_id).code == code
+    assert contract_view(session, SYSTEM, contract_id).code == code
 
 
 def test_a_duplicate_code_is_refused_on_the_code_field_and_nothing_is_stored(
     session: Session,
 ) -> None:
-    create_contract(session, terms_document(), code="DUP-1")
+    create_contract(session, SYSTEM, terms_document(), code="DUP-1")
     contracts, organisations = count(session, Contract), count(session, Organisation)
 
     with pytest.raises(DuplicateName) as caught:
         create_contract(
-            session, terms_document(buyer="New buyer", vendor="New vendor"), code="dup-1"
+            session, SYSTEM, terms_document(buyer="New buyer", vendor="New vendor"), code="dup-1"
         )
 
     assert caught.value.field == "code"
@@ -349,7 +374,7 @@ def test_a_duplicate_code_is_refused_on_the_code_field_and_nothing_is_stored(
 @pytest.mark.parametrize("code", ["a b", "   ", "A" * 41, "-LEADING-DASH", "É-1", "X/1"])
 def test_an_invalid_code_is_refused_on_the_code_field(session: Session, code: str) -> None:
     with pytest.raises((DuplicateName, InvalidTerms)) as caught:
-        create_contract(session, terms_document(), code=code)
+        create_contract(session, SYSTEM, terms_document(), code=code)
 
     assert refused_fields(caught.value) == ["code"]
     assert count(session, Contract) == 0
@@ -358,16 +383,21 @@ def test_an_invalid_code_is_refused_on_the_code_field(session: Session, code: st
 
 @pytest.mark.parametrize("code", ["a b", "", "A" * 41])
 def test_an_invalid_code_is_refused_when_editing(session: Session, code: str) -> None:
-    contract_id = create_contract(session, terms_document(), code="EDIT-1")
-    version = contract_view(session, contract_id).version
+    contract_id = create_contract(session, SYSTEM, terms_document(), code="EDIT-1")
+    version = contract_view(session, SYSTEM, contract_id).version
 
     with pytest.raises((DuplicateName, InvalidTerms)) as caught:
         update_terms(
-            session, contract_id, terms_document(term_years=2), expected_version=version, code=code
+            session,
+            SYSTEM,
+            contract_id,
+            terms_document(term_years=2),
+            expected_version=version,
+            code=code,
         )
 
     assert refused_fields(caught.value) == ["code"]
-    view = contract_view(session, contract_id)
+    view = contract_view(session, SYSTEM, contract_id)
     assert (view.code, view.terms.term_years, view.version) == ("EDIT-1", 3, version)
 
 
@@ -379,13 +409,14 @@ def test_an_empty_code_is_not_a_valid_code() -> None:
 
 
 def test_taking_another_contracts_code_when_editing_is_refused(session: Session) -> None:
-    create_contract(session, terms_document(), code="TAKEN-1")
-    contract_id = create_contract(session, terms_document(), code="MINE-1")
-    version = contract_view(session, contract_id).version
+    create_contract(session, SYSTEM, terms_document(), code="TAKEN-1")
+    contract_id = create_contract(session, SYSTEM, terms_document(), code="MINE-1")
+    version = contract_view(session, SYSTEM, contract_id).version
 
     with pytest.raises(DuplicateName) as caught:
         update_terms(
             session,
+            SYSTEM,
             contract_id,
             terms_document(term_years=2),
             expected_version=version,
@@ -393,22 +424,22 @@ def test_taking_another_contracts_code_when_editing_is_refused(session: Session)
         )
 
     assert caught.value.field == "code"
-    view = contract_view(session, contract_id)
+    view = contract_view(session, SYSTEM, contract_id)
     assert (view.code, view.terms.term_years, view.version) == ("MINE-1", 3, version)
 
 
 @pytest.mark.parametrize("code", ["C-00003", "c-7", " C-0 "])
 def test_a_code_of_the_automatic_form_cannot_be_chosen(session: Session, code: str) -> None:
-    first = create_contract(session, terms_document())
+    first = create_contract(session, SYSTEM, terms_document())
 
     with pytest.raises((DuplicateName, InvalidTerms)) as caught:
-        create_contract(session, terms_document(), code=code)
+        create_contract(session, SYSTEM, terms_document(), code=code)
 
     assert refused_fields(caught.value) == ["code"]
     # So the automatic codes that follow never collide with a chosen one.
-    second = create_contract(session, terms_document())
-    third = create_contract(session, terms_document())
-    assert [contract_view(session, cid).code for cid in (first, second, third)] == [
+    second = create_contract(session, SYSTEM, terms_document())
+    third = create_contract(session, SYSTEM, terms_document())
+    assert [contract_view(session, SYSTEM, cid).code for cid in (first, second, third)] == [
         f"C-{first:05d}",
         f"C-{second:05d}",
         f"C-{third:05d}",
@@ -417,34 +448,39 @@ def test_a_code_of_the_automatic_form_cannot_be_chosen(session: Session, code: s
 
 
 def test_codes_that_only_look_automatic_can_be_chosen(session: Session) -> None:
-    ids = [create_contract(session, terms_document(), code=code) for code in ("C-1A", "C-", "CC-1")]
+    ids = [
+        create_contract(session, SYSTEM, terms_document(), code=code)
+        for code in ("C-1A", "C-", "CC-1")
+    ]
 
-    assert [contract_view(session, cid).code for cid in ids] == ["C-1A", "C-", "CC-1"]
+    assert [contract_view(session, SYSTEM, cid).code for cid in ids] == ["C-1A", "C-", "CC-1"]
 
 
 def test_editing_keeps_the_contracts_own_automatic_code(session: Session) -> None:
-    contract_id = create_contract(session, terms_document())
-    view = contract_view(session, contract_id)
+    contract_id = create_contract(session, SYSTEM, terms_document())
+    view = contract_view(session, SYSTEM, contract_id)
 
     update_terms(
         session,
+        SYSTEM,
         contract_id,
         terms_document(term_years=2),
         expected_version=view.version,
         code=view.code.lower(),
     )
 
-    after = contract_view(session, contract_id)
+    after = contract_view(session, SYSTEM, contract_id)
     assert (after.code, after.terms.term_years) == (f"C-{contract_id:05d}", 2)
 
 
 def test_editing_cannot_choose_another_automatic_code(session: Session) -> None:
-    contract_id = create_contract(session, terms_document(), code="MINE-2")
-    version = contract_view(session, contract_id).version
+    contract_id = create_contract(session, SYSTEM, terms_document(), code="MINE-2")
+    version = contract_view(session, SYSTEM, contract_id).version
 
     with pytest.raises((DuplicateName, InvalidTerms)) as caught:
         update_terms(
             session,
+            SYSTEM,
             contract_id,
             terms_document(term_years=2),
             expected_version=version,
@@ -452,28 +488,28 @@ def test_editing_cannot_choose_another_automatic_code(session: Session) -> None:
         )
 
     assert refused_fields(caught.value) == ["code"]
-    assert contract_view(session, contract_id).code == "MINE-2"
+    assert contract_view(session, SYSTEM, contract_id).code == "MINE-2"
 
 
 # -- parties ------------------------------------------------------------------------
 
 
 def test_contracts_with_the_same_buyer_share_one_organisation(session: Session) -> None:
-    first = create_contract(session, terms_document(vendor="Vendor One"))
-    second = create_contract(session, terms_document(vendor="Vendor Two"))
+    first = create_contract(session, SYSTEM, terms_document(vendor="Vendor One"))
+    second = create_contract(session, SYSTEM, terms_document(vendor="Vendor Two"))
 
     assert count(session, Organisation, Organisation.name == "Stadt Demo") == 1
     assert count(session, Organisation) == 3
-    one, two = contract_view(session, first), contract_view(session, second)
+    one, two = contract_view(session, SYSTEM, first), contract_view(session, SYSTEM, second)
     assert one.buyer_id == two.buyer_id
     assert one.vendor_id != two.vendor_id
 
 
 def test_an_organisation_may_buy_in_one_contract_and_sell_in_another(session: Session) -> None:
-    first = create_contract(session, terms_document(buyer="Alpha", vendor="Beta"))
-    second = create_contract(session, terms_document(buyer="Beta", vendor="Alpha"))
+    first = create_contract(session, SYSTEM, terms_document(buyer="Alpha", vendor="Beta"))
+    second = create_contract(session, SYSTEM, terms_document(buyer="Beta", vendor="Alpha"))
 
-    one, two = contract_view(session, first), contract_view(session, second)
+    one, two = contract_view(session, SYSTEM, first), contract_view(session, SYSTEM, second)
     assert (one.buyer_id, one.vendor_id) == (two.vendor_id, two.buyer_id)
     assert count(session, Organisation) == 2
 
@@ -482,52 +518,55 @@ def test_an_organisation_may_buy_in_one_contract_and_sell_in_another(session: Se
 
 
 def test_archiving_and_restoring_toggle_archived_at(session: Session) -> None:
-    contract_id = create_contract(session, terms_document(), status="signed")
-    version = contract_view(session, contract_id).version
+    contract_id = create_contract(session, SYSTEM, terms_document(), status="signed")
+    version = contract_view(session, SYSTEM, contract_id).version
 
-    set_archived(session, contract_id, True, expected_version=version)
-    archived = contract_view(session, contract_id)
+    set_archived(session, SYSTEM, contract_id, True, expected_version=version)
+    archived = contract_view(session, SYSTEM, contract_id)
     assert archived.archived_at is not None
     assert archived.archived_at.utcoffset() is not None
     assert archived.version == version + 1
     assert not archived.terms_editable
 
-    set_archived(session, contract_id, False, expected_version=archived.version)
-    restored = contract_view(session, contract_id)
+    set_archived(session, SYSTEM, contract_id, False, expected_version=archived.version)
+    restored = contract_view(session, SYSTEM, contract_id)
     assert restored.archived_at is None
     assert restored.version == version + 2
     assert restored.status == "signed"
 
 
 def test_archiving_with_a_stale_version_is_refused(session: Session) -> None:
-    contract_id = create_contract(session, terms_document())
-    version = contract_view(session, contract_id).version
-    set_archived(session, contract_id, True, expected_version=version)
+    contract_id = create_contract(session, SYSTEM, terms_document())
+    version = contract_view(session, SYSTEM, contract_id).version
+    set_archived(session, SYSTEM, contract_id, True, expected_version=version)
 
     with pytest.raises(StaleEdit):
-        set_archived(session, contract_id, False, expected_version=version)
+        set_archived(session, SYSTEM, contract_id, False, expected_version=version)
 
-    assert contract_view(session, contract_id).archived_at is not None
+    assert contract_view(session, SYSTEM, contract_id).archived_at is not None
 
 
 def test_deleting_a_draft_removes_it_with_its_years_and_scenarios(session: Session) -> None:
-    kept = create_contract(session, terms_document(), code="KEPT-1")
-    create_scenario(session, kept, "Kept scenario", terms_document())
-    contract_id = create_contract(session, terms_document(), code="GONE-1")
-    create_scenario(session, contract_id, "Cheaper", terms_document(term_years=2))
-    create_scenario(session, contract_id, "Longer", terms_document(term_years=5))
+    kept = create_contract(session, SYSTEM, terms_document(), code="KEPT-1")
+    create_scenario(session, SYSTEM, kept, "Kept scenario", terms_document())
+    contract_id = create_contract(session, SYSTEM, terms_document(), code="GONE-1")
+    create_scenario(session, SYSTEM, contract_id, "Cheaper", terms_document(term_years=2))
+    create_scenario(session, SYSTEM, contract_id, "Longer", terms_document(term_years=5))
     assert count(session, Scenario, Scenario.contract_id == contract_id) == 2
     assert count(session, ContractYear, ContractYear.contract_id == contract_id) == 3
 
     delete_contract(
-        session, contract_id, expected_version=contract_view(session, contract_id).version
+        session,
+        SYSTEM,
+        contract_id,
+        expected_version=contract_view(session, SYSTEM, contract_id).version,
     )
 
     assert count(session, Contract, Contract.id == contract_id) == 0
     assert count(session, ContractYear, ContractYear.contract_id == contract_id) == 0
     assert count(session, Scenario, Scenario.contract_id == contract_id) == 0
     with pytest.raises(NotFound):
-        contract_view(session, contract_id)
+        contract_view(session, SYSTEM, contract_id)
     # The other contract is untouched.
     assert count(session, ContractYear, ContractYear.contract_id == kept) == 3
     assert count(session, Scenario, Scenario.contract_id == kept) == 1
@@ -535,11 +574,14 @@ def test_deleting_a_draft_removes_it_with_its_years_and_scenarios(session: Sessi
 
 @pytest.mark.parametrize("status", ["negotiation", "signed", "active", "closed"])
 def test_a_contract_past_draft_cannot_be_deleted(session: Session, status: str) -> None:
-    contract_id = create_contract(session, terms_document(), status=status)
+    contract_id = create_contract(session, SYSTEM, terms_document(), status=status)
 
     with pytest.raises(Conflict, match=f"this one is {status}"):
         delete_contract(
-            session, contract_id, expected_version=contract_view(session, contract_id).version
+            session,
+            SYSTEM,
+            contract_id,
+            expected_version=contract_view(session, SYSTEM, contract_id).version,
         )
 
     assert count(session, Contract, Contract.id == contract_id) == 1
@@ -547,26 +589,28 @@ def test_a_contract_past_draft_cannot_be_deleted(session: Session, status: str) 
 
 
 def test_deleting_with_a_stale_version_is_refused(session: Session) -> None:
-    contract_id = create_contract(session, terms_document())
-    version = contract_view(session, contract_id).version
-    update_terms(session, contract_id, terms_document(term_years=2), expected_version=version)
+    contract_id = create_contract(session, SYSTEM, terms_document())
+    version = contract_view(session, SYSTEM, contract_id).version
+    update_terms(
+        session, SYSTEM, contract_id, terms_document(term_years=2), expected_version=version
+    )
 
     with pytest.raises(StaleEdit):
-        delete_contract(session, contract_id, expected_version=version)
+        delete_contract(session, SYSTEM, contract_id, expected_version=version)
 
     assert count(session, Contract, Contract.id == contract_id) == 1
 
 
 def test_an_unknown_contract_is_not_found_by_any_operation(session: Session) -> None:
-    create_contract(session, terms_document())
+    create_contract(session, SYSTEM, terms_document())
     missing = unknown_id(session)
 
     with pytest.raises(NotFound):
-        contract_view(session, missing)
+        contract_view(session, SYSTEM, missing)
     with pytest.raises(NotFound):
-        update_terms(session, missing, terms_document(), expected_version=1)
+        update_terms(session, SYSTEM, missing, terms_document(), expected_version=1)
     with pytest.raises(NotFound):
-        set_archived(session, missing, True, expected_version=1)
+        set_archived(session, SYSTEM, missing, True, expected_version=1)
     with pytest.raises(NotFound):
-        delete_contract(session, missing, expected_version=1)
+        delete_contract(session, SYSTEM, missing, expected_version=1)
     assert count(session, Contract) == 1

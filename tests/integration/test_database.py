@@ -23,6 +23,7 @@ from tracker.db.models import Contract, ContractYear, Organisation, Scenario
 from tracker.domain.errors import InvalidTerms
 from tracker.domain.money import currency, from_minor_units
 from tracker.domain.schedule_document import schedule_document
+from tracker.services.access import SYSTEM
 from tracker.services.contracts import contract_view, create_contract, delete_contract
 from tracker.services.portfolio import PortfolioQuery, portfolio_page
 from tracker.services.scenarios import create_scenario, scenario_view
@@ -91,9 +92,9 @@ def row_counts(session: Session) -> dict[str, int]:
 def test_the_largest_price_round_trips_exactly(
     session: Session, code: str, price: str, minor: int
 ) -> None:
-    contract_id = create_contract(session, priced(code, price))
+    contract_id = create_contract(session, SYSTEM, priced(code, price))
 
-    view = contract_view(session, contract_id)
+    view = contract_view(session, SYSTEM, contract_id)
     money = currency(code)
     year = view.schedule.years[0]
     assert view.terms.base_price == Decimal(price)
@@ -123,9 +124,9 @@ def test_the_largest_price_round_trips_exactly(
 def test_a_negative_margin_is_stored_negative_exactly(
     session: Session, code: str, price: str, baseline: str, margin: str
 ) -> None:
-    contract_id = create_contract(session, priced(code, price, baseline))
+    contract_id = create_contract(session, SYSTEM, priced(code, price, baseline))
 
-    view = contract_view(session, contract_id)
+    view = contract_view(session, SYSTEM, contract_id)
     money = currency(code)
     year = view.schedule.years[0]
     assert from_minor_units(year.gross_margin, money) == Decimal(margin)
@@ -141,9 +142,11 @@ def test_a_negative_margin_is_stored_negative_exactly(
 
 def test_the_largest_total_over_a_term_is_stored_exactly(session: Session) -> None:
     # Ten years just below a tenth of the limit: the total is just below the limit.
-    contract_id = create_contract(session, priced("KWD", "99999999999999.999", term_years=10))
+    contract_id = create_contract(
+        session, SYSTEM, priced("KWD", "99999999999999.999", term_years=10)
+    )
 
-    totals = contract_view(session, contract_id).schedule.totals
+    totals = contract_view(session, SYSTEM, contract_id).schedule.totals
     assert totals.price == 10 * 99_999_999_999_999_999 == 999_999_999_999_999_990
     with session.begin():
         stored = session.scalar(select(Contract.total_price).where(Contract.id == contract_id))
@@ -164,7 +167,7 @@ def test_terms_whose_total_reaches_the_money_limit_are_refused_and_nothing_store
     session: Session, document: dict[str, Any], path: str
 ) -> None:
     with pytest.raises(InvalidTerms) as caught:
-        create_contract(session, document)
+        create_contract(session, SYSTEM, document)
 
     assert [error.path for error in caught.value.errors] == [path]
     assert "over the term" in caught.value.errors[0].message
@@ -176,12 +179,16 @@ def test_terms_whose_total_reaches_the_money_limit_are_refused_and_nothing_store
 
 def test_text_with_accents_and_emoji_round_trips_unchanged(session: Session) -> None:
     name, buyer, vendor = "Ünïcødé — 合同 🚀", "Bűyér 𝔘 ñ", "Vëndør — 合同 ✓"
-    contract_id = create_contract(session, terms_document(name=name, buyer=buyer, vendor=vendor))
-    scenario_id = create_scenario(session, contract_id, "Szenario 🚀 «größer»", terms_document())
+    contract_id = create_contract(
+        session, SYSTEM, terms_document(name=name, buyer=buyer, vendor=vendor)
+    )
+    scenario_id = create_scenario(
+        session, SYSTEM, contract_id, "Szenario 🚀 «größer»", terms_document()
+    )
 
-    view = contract_view(session, contract_id)
+    view = contract_view(session, SYSTEM, contract_id)
     assert (view.terms.name, view.terms.buyer, view.terms.vendor) == (name, buyer, vendor)
-    assert scenario_view(session, scenario_id).name == "Szenario 🚀 «größer»"
+    assert scenario_view(session, SYSTEM, scenario_id).name == "Szenario 🚀 «größer»"
     with session.begin():
         organisations = set(session.scalars(select(Organisation.name)))
         stored_terms = session.scalar(select(Contract.terms).where(Contract.id == contract_id))
@@ -190,7 +197,7 @@ def test_text_with_accents_and_emoji_round_trips_unchanged(session: Session) -> 
     assert stored_name == name
     assert stored_terms is not None
     assert name in stored_terms, "stored as the characters themselves, not escapes"
-    rows = portfolio_page(session, PortfolioQuery(search="合同")).rows
+    rows = portfolio_page(session, SYSTEM, PortfolioQuery(search="合同")).rows
     assert [(row.name, row.buyer, row.vendor) for row in rows] == [(name, buyer, vendor)]
 
 
@@ -291,14 +298,21 @@ def test_seeding_twice_adds_nothing_the_second_time(app: Flask, session: Session
 
     assert first.added == DEMO_CODES
     assert first.present == ()
+    assert len(first.users) == 9 * 3  # staff, finance and admin of every organisation
     assert second.added == ()
     assert second.present == DEMO_CODES
+    assert second.users == ()
     assert row_counts(session) == after_first
     assert after_first == {
         "organisations": 9,
         "contracts": 7,
         "contract_years": 34,
         "scenarios": 5,
+        "users": 27,
+        "memberships": 27,
+        "login_sessions": 0,
+        # one event per contract, scenario and account created; none for the second run
+        "audit_events": 7 + 5 + 27,
     }
 
 
@@ -306,7 +320,7 @@ def test_seeding_adds_back_only_a_missing_demo_contract(seeded: Flask, session: 
     with session.begin():
         draft = session.scalars(select(Contract).where(Contract.code == "WPS-US-2027")).one()
         draft_id, version = draft.id, draft.version
-    delete_contract(session, draft_id, expected_version=version)
+    delete_contract(session, SYSTEM, draft_id, expected_version=version)
     before = row_counts(session)
 
     result = seed_demo(session)
@@ -325,7 +339,7 @@ def test_the_seeded_draft_has_three_scenarios(seeded: Flask, session: Session) -
         contract_id = session.scalar(select(Contract.id).where(Contract.code == "WPS-US-2027"))
     assert contract_id is not None
 
-    view = contract_view(session, contract_id)
+    view = contract_view(session, SYSTEM, contract_id)
 
     assert view.status == "draft"
     assert view.terms_editable
@@ -333,7 +347,7 @@ def test_the_seeded_draft_has_three_scenarios(seeded: Flask, session: Session) -
     expected = next(e for e in MANIFEST["contracts"] if e["code"] == "WPS-US-2027")
     assert [s.name for s in view.scenarios] == [s["name"] for s in expected["scenarios"]]
     assert len(view.scenarios) == 3
-    fixed = scenario_view(session, view.scenarios[0].id)
+    fixed = scenario_view(session, SYSTEM, view.scenarios[0].id)
     assert fixed.terms.escalation.method == "fixed"
     assert fixed.terms.name == view.terms.name
     with session.begin():

@@ -20,6 +20,7 @@ from werkzeug.test import TestResponse
 
 from tracker.domain.json_document import load_json_document
 from tracker.domain.terms_parser import parse_terms
+from tracker.services.access import SYSTEM
 from tracker.services.contracts import create_contract
 from tracker.services.scenarios import create_scenario
 
@@ -71,7 +72,7 @@ def code_of(name: str) -> str:
 def stored(request: pytest.FixtureRequest, session: Session) -> tuple[str, int]:
     """A spec example stored as a contract whose code is the example's name in capitals."""
     name: str = request.param
-    return name, create_contract(session, example(name), code=code_of(name))
+    return name, create_contract(session, SYSTEM, example(name), code=code_of(name))
 
 
 def csv_rows(response: TestResponse) -> list[list[str]]:
@@ -129,7 +130,7 @@ def test_the_csv_is_an_attachment_named_after_the_contract_code(
 def test_the_csv_of_a_contract_without_a_code_is_named_after_the_given_code(
     client: FlaskClient, session: Session
 ) -> None:
-    contract_id = create_contract(session, example("fixed-5y"))
+    contract_id = create_contract(session, SYSTEM, example("fixed-5y"))
     response = client.get(f"/contracts/{contract_id}/schedule.csv")
     assert attachment_name(response) == f"C-{contract_id:05d}-schedule.csv"
 
@@ -201,7 +202,7 @@ def test_a_formula_like_contract_name_is_a_quoted_text_cell_in_the_xlsx(
     client: FlaskClient, session: Session
 ) -> None:
     name = '=HYPERLINK("http://evil")'
-    contract_id = create_contract(session, {**example("fixed-5y"), "name": name})
+    contract_id = create_contract(session, SYSTEM, {**example("fixed-5y"), "name": name})
     sheet = workbook_sheet(client.get(f"/contracts/{contract_id}/schedule.xlsx"))
     title = sheet.cell(TITLE_ROW, 1)
     assert title.data_type == "s"
@@ -213,7 +214,7 @@ def test_markup_in_a_contract_name_is_plain_text_in_the_xlsx(
     client: FlaskClient, session: Session
 ) -> None:
     name = "<script>alert(1)</script> & co"
-    contract_id = create_contract(session, {**example("fixed-5y"), "name": name})
+    contract_id = create_contract(session, SYSTEM, {**example("fixed-5y"), "name": name})
     sheet = workbook_sheet(client.get(f"/contracts/{contract_id}/schedule.xlsx"))
     assert sheet.cell(TITLE_ROW, 1).value == name
 
@@ -257,8 +258,10 @@ def test_a_scenarios_csv_holds_the_scenarios_schedule(
         **example("fixed-5y"),
         "price": {"base": "999.00", "escalation": example("fixed-5y")["price"]["escalation"]},
     }
-    contract_id = create_contract(session, other, code="BASE-1")
-    scenario_id = create_scenario(session, contract_id, "As in the spec", example("fixed-5y"))
+    contract_id = create_contract(session, SYSTEM, other, code="BASE-1")
+    scenario_id = create_scenario(
+        session, SYSTEM, contract_id, "As in the spec", example("fixed-5y")
+    )
     response = client.get(f"/scenarios/{scenario_id}/schedule.csv")
     rows = csv_rows(response)
     assert rows[0] == SPEC_KEYS

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TESTER, add_user, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -25,6 +26,7 @@ from tracker.domain.json_document import load_json_document
 from tracker.domain.schedule import compute_schedule
 from tracker.domain.schedule_document import schedule_document
 from tracker.domain.terms_parser import parse_terms
+from tracker.services.access import SYSTEM
 from tracker.services.contracts import ContractView, contract_view, create_contract, update_terms
 from tracker.services.scenarios import ScenarioView, create_scenario, scenario_view
 from tracker.services.seed import SEED_DATA
@@ -272,12 +274,12 @@ def totals_of(document: dict[str, Any]) -> dict[str, str]:
 def view(session: Session, contract_id: int) -> ContractView:
     """The contract as stored now (the test's session may hold objects read before)."""
     session.expire_all()
-    return contract_view(session, contract_id)
+    return contract_view(session, SYSTEM, contract_id)
 
 
 def scenario(session: Session, scenario_id: int) -> ScenarioView:
     session.expire_all()
-    return scenario_view(session, scenario_id)
+    return scenario_view(session, SYSTEM, scenario_id)
 
 
 def stored_contracts(session: Session) -> int:
@@ -316,7 +318,7 @@ def error_message(response: TestResponse) -> str:
 @pytest.fixture
 def fixed_id(session: Session) -> int:
     """The spec's fixed-5y example stored as a draft, code MWS-2025."""
-    return create_contract(session, example("fixed-5y"), code="MWS-2025")
+    return create_contract(session, SYSTEM, example("fixed-5y"), code="MWS-2025")
 
 
 # -- the portfolio --------------------------------------------------------------------
@@ -479,7 +481,7 @@ def thirty_contracts(session: Session) -> list[str]:
     created = []
     for number in range(1, 31):
         code = f"P-{number:02d}"
-        create_contract(session, {**document, "name": f"Contract {number:02d}"}, code=code)
+        create_contract(session, SYSTEM, {**document, "name": f"Contract {number:02d}"}, code=code)
         created.append(code)
     return created
 
@@ -583,8 +585,8 @@ def test_the_totals_are_the_exact_sums_of_the_contracts_of_each_currency(
 def test_two_identical_contracts_total_exactly_twice_one(
     client: FlaskClient, session: Session
 ) -> None:
-    create_contract(session, example("fixed-5y"))
-    create_contract(session, {**example("fixed-5y"), "name": "The same again"})
+    create_contract(session, SYSTEM, example("fixed-5y"))
+    create_contract(session, SYSTEM, {**example("fixed-5y"), "name": "The same again"})
     totals = expected("fixed-5y")["totals"]
     shown = totals_cards(client.get("/"))
     assert shown["EUR"][0] == "2 contracts in EUR"
@@ -731,7 +733,7 @@ def same_values(shown: str, stored: str) -> bool:
 def test_the_edit_form_is_filled_in_with_the_stored_terms(
     client: FlaskClient, session: Session, name: str
 ) -> None:
-    contract_id = create_contract(session, example(name), code="EDIT-ME")
+    contract_id = create_contract(session, SYSTEM, example(name), code="EDIT-ME")
     response = client.get(f"/contracts/{contract_id}/edit")
     assert response.status_code == 200
     shown = form_values(html(response).by_id("terms-form"))
@@ -759,7 +761,7 @@ def test_saving_a_changed_term_recomputes_the_schedule(client: FlaskClient, fixe
 def test_saving_a_contract_with_an_automatic_reference_keeps_the_reference(
     client: FlaskClient, session: Session
 ) -> None:
-    contract_id = create_contract(session, example("fixed-5y"))
+    contract_id = create_contract(session, SYSTEM, example("fixed-5y"))
     fields = form_values(html(client.get(f"/contracts/{contract_id}/edit")).by_id("terms-form"))
     assert fields["code"] == f"C-{contract_id:05d}"
     response = client.post(f"/contracts/{contract_id}/edit", data={**fields, "fixed_rate": "0.04"})
@@ -793,7 +795,7 @@ def test_saving_after_a_change_through_the_service_is_refused_as_stale(
     form = form_values(html(client.get(f"/contracts/{fixed_id}/edit")).by_id("terms-form"))
     version = view(session, fixed_id).version
     update_terms(
-        session, fixed_id, with_rate(example("fixed-5y"), "0.02"), expected_version=version
+        session, SYSTEM, fixed_id, with_rate(example("fixed-5y"), "0.02"), expected_version=version
     )
     response = client.post(f"/contracts/{fixed_id}/edit", data={**form, "fixed_rate": "0.05"})
     assert response.status_code == 409
@@ -868,7 +870,11 @@ def four_scenarios(session: Session, fixed_id: int) -> list[tuple[int, str, str]
     for rate in ("0.04", "0.02", "0.03", "0.05"):
         name = f"Rate {rate}"
         scenarios.append(
-            (create_scenario(session, fixed_id, name, with_rate(document, rate)), name, rate)
+            (
+                create_scenario(session, SYSTEM, fixed_id, name, with_rate(document, rate)),
+                name,
+                rate,
+            )
         )
     return scenarios
 
@@ -907,7 +913,9 @@ def test_the_comparison_shows_totals_npv_and_differences_for_each_scenario(
 def test_comparing_five_scenarios_is_refused_with_422(
     client: FlaskClient, session: Session, fixed_id: int, four_scenarios: list[tuple[int, str, str]]
 ) -> None:
-    fifth = create_scenario(session, fixed_id, "Rate 0.01", with_rate(example("fixed-5y"), "0.01"))
+    fifth = create_scenario(
+        session, SYSTEM, fixed_id, "Rate 0.01", with_rate(example("fixed-5y"), "0.01")
+    )
     ids = [s[0] for s in four_scenarios] + [fifth]
     response = client.get(f"/contracts/{fixed_id}/compare", query_string={"s": ids})
     assert response.status_code == 422
@@ -917,8 +925,8 @@ def test_comparing_five_scenarios_is_refused_with_422(
 def test_comparing_a_scenario_of_another_contract_is_404(
     client: FlaskClient, session: Session, fixed_id: int
 ) -> None:
-    other = create_contract(session, {**example("fixed-5y"), "name": "Another contract"})
-    foreign = create_scenario(session, other, "Theirs", example("fixed-5y"))
+    other = create_contract(session, SYSTEM, {**example("fixed-5y"), "name": "Another contract"})
+    foreign = create_scenario(session, SYSTEM, other, "Theirs", example("fixed-5y"))
     response = client.get(f"/contracts/{fixed_id}/compare?s={foreign}")
     assert response.status_code == 404
 
@@ -1127,9 +1135,13 @@ def test_an_unexpected_error_shows_the_friendly_500_page_and_logs_the_details(
     def explode() -> str:
         raise RuntimeError("secret detail")
 
+    # Rules are added before the application's first request, so before signing in:
+    # every page needs a signed-in person (an anonymous one is sent to /login).
     app.add_url_rule("/boom", "boom", explode)
+    add_user(app, TESTER, ())
+    client = sign_in(app.test_client(), TESTER)
     with caplog.at_level(logging.ERROR, logger="tracker"):
-        response = app.test_client().get("/boom")
+        response = client.get("/boom")
     assert response.status_code == 500
     text = response.get_data(as_text=True)
     assert "secret detail" not in text

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.db.models import Contract
+from tracker.services.access import SYSTEM
 from tracker.services.contracts import contract_view, create_contract, set_archived
 from tracker.services.portfolio import (
     SORTS,
@@ -62,7 +63,7 @@ def terms_document(**changes: Any) -> dict[str, Any]:
 
 
 def page(session: Session, **query: Any) -> PortfolioPage:
-    return portfolio_page(session, PortfolioQuery(**query))
+    return portfolio_page(session, SYSTEM, PortfolioQuery(**query))
 
 
 def codes(result: PortfolioPage) -> list[str]:
@@ -74,8 +75,8 @@ def party_id(result: PortfolioPage, name: str) -> int:
 
 
 def archive(session: Session, contract_id: int) -> None:
-    version = contract_view(session, contract_id).version
-    set_archived(session, contract_id, True, expected_version=version)
+    version = contract_view(session, SYSTEM, contract_id).version
+    set_archived(session, SYSTEM, contract_id, True, expected_version=version)
 
 
 def id_of(session: Session, code: str) -> int:
@@ -89,7 +90,7 @@ def expected_totals(session: Session, contract_ids: list[int]) -> list[CurrencyT
     """Per-currency sums computed from each contract's own schedule."""
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for contract_id in contract_ids:
-        schedule = contract_view(session, contract_id).schedule
+        schedule = contract_view(session, SYSTEM, contract_id).schedule
         totals = schedule.totals
         entry = sums[schedule.currency.code]
         entry[0] += 1
@@ -140,7 +141,7 @@ def test_the_demo_portfolio_lists_every_contract_by_name(seeded: Flask, session:
 
 def test_each_row_shows_the_contracts_stored_figures(seeded: Flask, session: Session) -> None:
     for row in page(session).rows:
-        view = contract_view(session, row.id)
+        view = contract_view(session, SYSTEM, row.id)
         totals = view.schedule.totals
         assert row.code == view.code
         assert row.name == view.terms.name
@@ -197,9 +198,9 @@ def test_search_matches_name_code_buyer_and_vendor_ignoring_case(
 
 
 def test_search_takes_percent_and_underscore_literally(seeded: Flask, session: Session) -> None:
-    create_contract(session, terms_document(name="Discount 100% guaranteed"), code="PCT-1")
-    create_contract(session, terms_document(name="Plain_name contract"), code="UND-1")
-    create_contract(session, terms_document(name="A/B testing"), code="SLASH-1")
+    create_contract(session, SYSTEM, terms_document(name="Discount 100% guaranteed"), code="PCT-1")
+    create_contract(session, SYSTEM, terms_document(name="Plain_name contract"), code="UND-1")
+    create_contract(session, SYSTEM, terms_document(name="A/B testing"), code="SLASH-1")
 
     for search, expected in LITERAL_SEARCHES.items():
         assert set(codes(page(session, search=search))) == expected, search
@@ -313,8 +314,8 @@ def sort_buyer(session: Session) -> int:
             cost={"baseline": baseline, "inflation": "0.01", "efficiency": efficiency},
             gain_split={"reinvest": share, "buyer": "0.1"},
         )
-        create_contract(session, document, code=code, status=status)
-    create_contract(session, terms_document(), code="NOT-MINE")
+        create_contract(session, SYSTEM, document, code=code, status=status)
+    create_contract(session, SYSTEM, terms_document(), code="NOT-MINE")
     return party_id(page(session), "Sort Buyer Ltd")
 
 
@@ -379,7 +380,9 @@ def test_an_unknown_sort_key_falls_back_to_the_name(session: Session, sort_buyer
 def thirty_contracts(seeded: Flask, session: Session) -> list[int]:
     """The 7 demo contracts and 23 more: two pages of 25; their ids."""
     for n in range(23):
-        create_contract(session, terms_document(name=f"Filler {n:02d}"), code=f"FILL-{n:02d}")
+        create_contract(
+            session, SYSTEM, terms_document(name=f"Filler {n:02d}"), code=f"FILL-{n:02d}"
+        )
     ids = unarchived_ids(session)
     assert len(ids) == 30
     return ids
@@ -434,15 +437,15 @@ def test_an_empty_portfolio_has_one_empty_page(session: Session) -> None:
 def test_totals_are_per_currency_and_equal_the_sums_of_the_matching_contracts(
     seeded: Flask, session: Session
 ) -> None:
-    create_contract(session, terms_document(name="Yen contract", currency="JPY",
+    create_contract(session, SYSTEM, terms_document(name="Yen contract", currency="JPY",
                     price={"base": "1500000", "escalation": {"method": "fixed", "rate": "0"}},
                     cost={"baseline": "1000000", "efficiency": "0.03"}))  # fmt: skip
-    create_contract(session, terms_document(name="Dinar contract", currency="KWD",
+    create_contract(session, SYSTEM, terms_document(name="Dinar contract", currency="KWD",
                     price={"base": "1234.567", "escalation": {"method": "fixed", "rate": "0"}},
                     cost={"baseline": "1000.001", "efficiency": "0.07"}))  # fmt: skip
     loss = terms_document(name="Loss maker", cost={"baseline": "1500.00", "efficiency": "0.01"})
-    create_contract(session, loss)
-    archive(session, create_contract(session, terms_document(name="Archived euros")))
+    create_contract(session, SYSTEM, loss)
+    archive(session, create_contract(session, SYSTEM, terms_document(name="Archived euros")))
 
     result = page(session)
 
@@ -471,7 +474,7 @@ def test_totals_of_the_largest_contracts_are_exact(session: Session) -> None:
         cost={"baseline": "0"},
     )
     for n in range(10):
-        create_contract(session, {**largest, "name": f"Largest {n}"})
+        create_contract(session, SYSTEM, {**largest, "name": f"Largest {n}"})
 
     result = page(session)
 

@@ -23,7 +23,9 @@ from tracker.domain.errors import FieldError, InvalidTerms
 from tracker.domain.schedule import IndexStep, Schedule, compute_schedule, index_trace
 from tracker.domain.terms import ContractTerms
 from tracker.domain.terms_parser import parse_terms
-from tracker.services.errors import Conflict, DuplicateName, NotFound, StaleEdit
+from tracker.services.access import Actor
+from tracker.services.audit import RequestInfo, record
+from tracker.services.errors import Conflict, DuplicateName, Forbidden, NotFound, StaleEdit
 from tracker.services.schedule_rows import store_totals, stored_schedule, year_rows
 
 #: Statuses in which either party may still change the terms.
@@ -59,11 +61,13 @@ class ContractView:
     version: int
     created_at: datetime
     updated_at: datetime
+    #: Whether the viewer may change it (staff of a party); finance and admins read.
+    may_change: bool = False
 
     @property
     def terms_editable(self) -> bool:
         """Whether the terms may still be changed."""
-        return self.status in EDITABLE_STATUSES and self.archived_at is None
+        return self.may_change and self.status in EDITABLE_STATUSES and self.archived_at is None
 
     @property
     def document(self) -> dict[str, Any]:
@@ -106,13 +110,19 @@ def normalised_code(code: str) -> str:
 
 def create_contract(
     session: Session,
+    actor: Actor,
     document: object,
     *,
     code: str | None = None,
     status: str = "draft",
     now: datetime | None = None,
+    request: RequestInfo | None = None,
 ) -> int:
-    """Store a new contract from its terms document; returns its id."""
+    """Store a new contract from its terms document; returns its id.
+
+    The actor must be staff of the buyer or the vendor it names."""
+    if not actor.system and "staff" not in actor.memberships.values():
+        raise Forbidden("only staff may create contracts")
     terms = validated_terms(document)
     stamp = now or datetime.now(UTC)
     with session.begin():
@@ -123,33 +133,42 @@ def create_contract(
             version=1,
         )
         _apply_terms(session, contract, terms, stamp)
+        _require_party(actor, contract)
         session.add(contract)
         _flush_unique(session, code)
         if not code:
             contract.code = f"C-{contract.id:05d}"
+        record(session, actor, "create", "contract", contract.id, contract_id=contract.id,
+               after=snapshot(contract), request=request)  # fmt: skip
         return contract.id
 
 
 def update_terms(
     session: Session,
+    actor: Actor,
     contract_id: int,
     document: object,
     *,
     expected_version: int,
     code: str | None = None,
     now: datetime | None = None,
+    request: RequestInfo | None = None,
 ) -> int:
     """Replace a draft or negotiation contract's terms; the schedule follows.
 
     Returns the contract's new version."""
     terms = validated_terms(document)
     with session.begin():
-        contract = _locked_contract(session, contract_id, expected_version)
+        contract = _locked_contract(session, actor, contract_id, expected_version)
         _require_editable(contract)
+        before = snapshot(contract)
         _apply_terms(session, contract, terms, now or datetime.now(UTC))
+        _require_party(actor, contract)
         if code is not None and code.strip().upper() != contract.code:
             contract.code = normalised_code(code)
         _flush_unique(session, code)
+        record(session, actor, "update", "contract", contract.id, contract_id=contract.id,
+               before=before, after=snapshot(contract), request=request)  # fmt: skip
         return contract.version
 
 
@@ -162,30 +181,49 @@ def replace_terms(
 
 
 def set_archived(
-    session: Session, contract_id: int, archived: bool, *, expected_version: int
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    archived: bool,
+    *,
+    expected_version: int,
+    request: RequestInfo | None = None,
 ) -> None:
     """Archive a contract (kept, out of the default portfolio) or bring it back."""
     with session.begin():
-        contract = _locked_contract(session, contract_id, expected_version)
+        contract = _locked_contract(session, actor, contract_id, expected_version)
+        before = snapshot(contract)
         contract.archived_at = datetime.now(UTC) if archived else None
         contract.updated_at = datetime.now(UTC)
+        action = "archive" if archived else "restore"
+        record(session, actor, action, "contract", contract.id, contract_id=contract.id,
+               before=before, after=snapshot(contract), request=request)  # fmt: skip
 
 
-def delete_contract(session: Session, contract_id: int, *, expected_version: int) -> None:
+def delete_contract(
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    *,
+    expected_version: int,
+    request: RequestInfo | None = None,
+) -> None:
     """Delete a draft contract with its schedule and scenarios; others are archived instead."""
     with session.begin():
-        contract = _locked_contract(session, contract_id, expected_version)
+        contract = _locked_contract(session, actor, contract_id, expected_version)
         if contract.status != "draft":
             raise Conflict(
                 f"only draft contracts can be deleted; this one is {contract.status}: "
                 "archive it instead"
             )
+        record(session, actor, "delete", "contract", contract.id, contract_id=contract.id,
+               before=snapshot(contract), request=request)  # fmt: skip
         session.execute(delete(Scenario).where(Scenario.contract_id == contract_id))
         session.execute(delete(ContractYear).where(ContractYear.contract_id == contract_id))
         session.execute(delete(Contract).where(Contract.id == contract_id))
 
 
-def contract_view(session: Session, contract_id: int) -> ContractView:
+def contract_view(session: Session, actor: Actor, contract_id: int) -> ContractView:
     """A contract with its stored schedule, index trace and scenarios (three queries)."""
     with session.begin():
         contract = session.scalars(
@@ -198,7 +236,7 @@ def contract_view(session: Session, contract_id: int) -> ContractView:
             # A session that already holds this contract must still read it afresh.
             .execution_options(populate_existing=True)
         ).one_or_none()
-        if contract is None:
+        if contract is None or not actor.sees(contract.buyer_id, contract.vendor_id):
             raise NotFound(f"no contract {contract_id}")
         terms = parse_terms(json.loads(contract.terms))
         schedule = stored_schedule(terms.currency, contract.years, contract.npv_net_margin)
@@ -218,7 +256,26 @@ def contract_view(session: Session, contract_id: int) -> ContractView:
             version=contract.version,
             created_at=contract.created_at,
             updated_at=contract.updated_at,
+            may_change=actor.works_for(contract.buyer_id, contract.vendor_id),
         )
+
+
+def snapshot(contract: Contract) -> dict[str, Any]:
+    """What the audit trail records of a contract: reference, status, archive, terms."""
+    return {
+        "code": contract.code,
+        "status": contract.status,
+        "archived": contract.archived_at is not None,
+        "terms": json.loads(contract.terms),
+    }
+
+
+def visible_contract(session: Session, actor: Actor, contract_id: int) -> Contract:
+    """A contract the actor may see, for the caller's transaction; NotFound otherwise."""
+    contract = session.get(Contract, contract_id)
+    if contract is None or not actor.sees(contract.buyer_id, contract.vendor_id):
+        raise NotFound(f"no contract {contract_id}")
+    return contract
 
 
 def contract_end(terms: ContractTerms) -> date:
@@ -260,15 +317,27 @@ def _organisation(session: Session, name: str, now: datetime) -> Organisation:
     return organisation
 
 
-def _locked_contract(session: Session, contract_id: int, expected_version: int) -> Contract:
+def _locked_contract(
+    session: Session, actor: Actor, contract_id: int, expected_version: int
+) -> Contract:
     contract = session.scalars(
         select(Contract).where(Contract.id == contract_id).with_for_update()
     ).one_or_none()
-    if contract is None:
+    if contract is None or not actor.sees(contract.buyer_id, contract.vendor_id):
         raise NotFound(f"no contract {contract_id}")
+    actor.require_staff_of(contract.buyer_id, contract.vendor_id)
     if contract.version != expected_version:
         raise StaleEdit(f"Contract {contract.code}", contract.updated_at)
     return contract
+
+
+def _require_party(actor: Actor, contract: Contract) -> None:
+    """The actor stays staff of a party after the terms (and so the parties) change."""
+    if actor.system:
+        return
+    if not actor.works_for(contract.buyer.id, contract.vendor.id):
+        message = "your organisation must be the buyer or the vendor"
+        raise InvalidTerms([FieldError("buyer", message), FieldError("vendor", message)])
 
 
 def _require_editable(contract: Contract) -> None:

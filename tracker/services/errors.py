@@ -21,6 +21,10 @@ class StaleEdit(Exception):
         )
 
 
+class Forbidden(Exception):
+    """The actor may see the object but not do this to it: 403."""
+
+
 class Conflict(Exception):
     """The change is not allowed in the object's current state: 409."""
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from tracker.db.functions import folded
 from tracker.db.models import STATUSES, Contract, Organisation
+from tracker.services.access import Actor
 
 PER_PAGE_CHOICES = (25, 50, 100)
 SORTS = {
@@ -111,13 +112,17 @@ class PortfolioPage:
         return max(1, -(-self.matching // self.query.per_page))
 
 
-def portfolio_page(session: Session, query: PortfolioQuery) -> PortfolioPage:
-    """The page of contracts ``query`` asks for, with totals over every matching contract."""
+def portfolio_page(session: Session, actor: Actor, query: PortfolioQuery) -> PortfolioPage:
+    """The page of the actor's contracts ``query`` asks for, with totals over every
+    matching contract; only contracts of the actor's organisations are ever counted."""
     query = query.normalised()
     buyer = aliased(Organisation)
     vendor = aliased(Organisation)
+    visible = _visible_to(actor)
     with session.begin():
-        totals = _currency_totals(session, _filtered(_totals_select(), query, buyer, vendor))
+        totals = _currency_totals(
+            session, _filtered(_totals_select(), query, buyer, vendor).where(visible)
+        )
         # The totals count the matching contracts too: no separate count query.
         count = sum(total.contracts for total in totals)
         pages = max(1, -(-count // query.per_page))
@@ -130,12 +135,22 @@ def portfolio_page(session: Session, query: PortfolioQuery) -> PortfolioPage:
         ]
         rows = session.execute(
             _filtered(_rows_select(buyer, vendor), query, buyer, vendor)
+            .where(visible)
             .order_by(*ordered)
             .limit(query.per_page)
             .offset((query.page - 1) * query.per_page)
         ).all()
+        # Only the parties of contracts the actor sees: other names stay private.
+        party_ids = (
+            select(Contract.buyer_id.label("id"))
+            .where(visible)
+            .union(select(Contract.vendor_id.label("id")).where(visible))
+            .subquery()
+        )
         parties = session.execute(
-            select(Organisation.id, Organisation.name).order_by(Organisation.name)
+            select(Organisation.id, Organisation.name)
+            .where(Organisation.id.in_(select(party_ids.c.id)))
+            .order_by(Organisation.name)
         ).all()
     return PortfolioPage(
         query=query,
@@ -144,6 +159,13 @@ def portfolio_page(session: Session, query: PortfolioQuery) -> PortfolioPage:
         totals=totals,
         parties=tuple((row[0], row[1]) for row in parties),
     )
+
+
+def _visible_to(actor: Actor) -> ColumnElement[bool]:
+    if actor.system:
+        return true()
+    ids = sorted(actor.organisation_ids)
+    return or_(Contract.buyer_id.in_(ids), Contract.vendor_id.in_(ids))
 
 
 def _rows_select(buyer: type[Organisation], vendor: type[Organisation]) -> Select[*tuple[Any, ...]]:

@@ -21,7 +21,9 @@ from tracker.domain.fields import FieldReader
 from tracker.domain.schedule import IndexStep, Schedule, compute_schedule, index_trace
 from tracker.domain.terms import ContractTerms
 from tracker.domain.terms_parser import parse_terms
-from tracker.services.contracts import replace_terms
+from tracker.services.access import Actor
+from tracker.services.audit import RequestInfo, record
+from tracker.services.contracts import replace_terms, snapshot, visible_contract
 from tracker.services.errors import Conflict, DuplicateName, NotFound, StaleEdit
 
 #: How many scenarios a comparison shows beside the contract.
@@ -63,11 +65,18 @@ def scenario_name(name: str) -> str:
     return value
 
 
-def create_scenario(session: Session, contract_id: int, name: str, document: object) -> int:
-    """Store a new scenario of a contract; returns its id."""
+def create_scenario(
+    session: Session,
+    actor: Actor,
+    contract_id: int,
+    name: str,
+    document: object,
+    request: RequestInfo | None = None,
+) -> int:
+    """Store a new scenario of a contract; returns its id (staff of a party only)."""
     checked_name = scenario_name(name)
     with session.begin():
-        contract = _contract(session, contract_id)
+        contract = _writable_contract(session, actor, contract_id)
         terms = _scenario_terms(contract, document)
         now = datetime.now(UTC)
         scenario = Scenario(
@@ -80,35 +89,63 @@ def create_scenario(session: Session, contract_id: int, name: str, document: obj
         )
         session.add(scenario)
         _flush_unique_name(session, checked_name)
+        record(session, actor, "create", "scenario", scenario.id, contract_id=contract.id,
+               after=_snapshot(scenario), request=request)  # fmt: skip
         return scenario.id
 
 
 def update_scenario(
-    session: Session, scenario_id: int, name: str, document: object, *, expected_version: int
+    session: Session,
+    actor: Actor,
+    scenario_id: int,
+    name: str,
+    document: object,
+    *,
+    expected_version: int,
+    request: RequestInfo | None = None,
 ) -> int:
     """Change a scenario's name and terms; returns its new version."""
     checked_name = scenario_name(name)
     with session.begin():
-        scenario = _locked_scenario(session, scenario_id, expected_version)
-        contract = _contract(session, scenario.contract_id)
+        scenario = _locked_scenario(session, actor, scenario_id, expected_version)
+        contract = _writable_contract(session, actor, scenario.contract_id)
         terms = _scenario_terms(contract, document)
+        before = _snapshot(scenario)
         scenario.name = checked_name
         scenario.terms = json.dumps(terms.document(), ensure_ascii=False)
         scenario.updated_at = datetime.now(UTC)
         _flush_unique_name(session, checked_name)
+        record(session, actor, "update", "scenario", scenario.id, contract_id=contract.id,
+               before=before, after=_snapshot(scenario), request=request)  # fmt: skip
         return scenario.version
 
 
-def delete_scenario(session: Session, scenario_id: int, *, expected_version: int) -> int:
+def delete_scenario(
+    session: Session,
+    actor: Actor,
+    scenario_id: int,
+    *,
+    expected_version: int,
+    request: RequestInfo | None = None,
+) -> int:
     """Delete a scenario; returns its contract's id."""
     with session.begin():
-        scenario = _locked_scenario(session, scenario_id, expected_version)
+        scenario = _locked_scenario(session, actor, scenario_id, expected_version)
         contract_id = scenario.contract_id
+        record(session, actor, "delete", "scenario", scenario.id, contract_id=contract_id,
+               before=_snapshot(scenario), request=request)  # fmt: skip
         session.execute(delete(Scenario).where(Scenario.id == scenario_id))
         return contract_id
 
 
-def promote_scenario(session: Session, scenario_id: int, *, expected_contract_version: int) -> int:
+def promote_scenario(
+    session: Session,
+    actor: Actor,
+    scenario_id: int,
+    *,
+    expected_contract_version: int,
+    request: RequestInfo | None = None,
+) -> int:
     """Make a scenario's terms the contract's terms (drafts only); returns the contract id."""
     with session.begin():
         scenario = session.get(Scenario, scenario_id)
@@ -117,6 +154,9 @@ def promote_scenario(session: Session, scenario_id: int, *, expected_contract_ve
         contract = session.scalars(
             select(Contract).where(Contract.id == scenario.contract_id).with_for_update()
         ).one()
+        if not actor.sees(contract.buyer_id, contract.vendor_id):
+            raise NotFound(f"no scenario {scenario_id}")
+        actor.require_staff_of(contract.buyer_id, contract.vendor_id)
         if contract.version != expected_contract_version:
             raise StaleEdit(f"Contract {contract.code}", contract.updated_at)
         if contract.status != "draft":
@@ -125,21 +165,25 @@ def promote_scenario(session: Session, scenario_id: int, *, expected_contract_ve
                 f"this one is {contract.status}"
             )
         terms = _scenario_terms(contract, json.loads(scenario.terms))
+        before = snapshot(contract)
         replace_terms(session, contract, terms, datetime.now(UTC))
+        after = {**snapshot(contract), "from_scenario": scenario.name}
+        record(session, actor, "promote", "contract", contract.id, contract_id=contract.id,
+               before=before, after=after, request=request)  # fmt: skip
         return contract.id
 
 
-def scenario_view(session: Session, scenario_id: int) -> ScenarioView:
+def scenario_view(session: Session, actor: Actor, scenario_id: int) -> ScenarioView:
     """A scenario with its schedule and index trace."""
     with session.begin():
         row = session.execute(
-            select(Scenario, Contract.code, Contract.status)
+            select(Scenario, Contract.code, Contract.status, Contract.buyer_id, Contract.vendor_id)
             .join(Contract, Contract.id == Scenario.contract_id)
             .where(Scenario.id == scenario_id)
         ).one_or_none()
-        if row is None:
+        if row is None or not actor.sees(row[3], row[4]):
             raise NotFound(f"no scenario {scenario_id}")
-        scenario, code, status = row
+        scenario, code, status = row[0], row[1], row[2]
         terms = parse_terms(json.loads(scenario.terms))
         return ScenarioView(
             id=scenario.id,
@@ -155,12 +199,14 @@ def scenario_view(session: Session, scenario_id: int) -> ScenarioView:
         )
 
 
-def comparison(session: Session, contract_id: int, scenario_ids: list[int]) -> tuple[Variant, ...]:
+def comparison(
+    session: Session, actor: Actor, contract_id: int, scenario_ids: list[int]
+) -> tuple[Variant, ...]:
     """The contract and up to four of its scenarios, each with its schedule."""
     if len(scenario_ids) > MAX_COMPARED:
         raise Conflict(f"compare at most {MAX_COMPARED} scenarios at a time")
     with session.begin():
-        contract = _contract(session, contract_id)
+        contract = visible_contract(session, actor, contract_id)
         scenarios = session.scalars(
             select(Scenario)
             .where(Scenario.contract_id == contract_id, Scenario.id.in_(scenario_ids))
@@ -191,19 +237,25 @@ def _scenario_terms(contract: Contract, document: object) -> ContractTerms:
     return parse_terms(merged)
 
 
-def _contract(session: Session, contract_id: int) -> Contract:
-    contract = session.get(Contract, contract_id)
-    if contract is None:
-        raise NotFound(f"no contract {contract_id}")
+def _writable_contract(session: Session, actor: Actor, contract_id: int) -> Contract:
+    contract = visible_contract(session, actor, contract_id)
+    actor.require_staff_of(contract.buyer_id, contract.vendor_id)
     return contract
 
 
-def _locked_scenario(session: Session, scenario_id: int, expected_version: int) -> Scenario:
+def _snapshot(scenario: Scenario) -> dict[str, Any]:
+    return {"name": scenario.name, "terms": json.loads(scenario.terms)}
+
+
+def _locked_scenario(
+    session: Session, actor: Actor, scenario_id: int, expected_version: int
+) -> Scenario:
     scenario = session.scalars(
         select(Scenario).where(Scenario.id == scenario_id).with_for_update()
     ).one_or_none()
     if scenario is None:
         raise NotFound(f"no scenario {scenario_id}")
+    _writable_contract(session, actor, scenario.contract_id)
     if scenario.version != expected_version:
         raise StaleEdit(f"Scenario {scenario.name}", scenario.updated_at)
     return scenario

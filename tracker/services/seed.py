@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,20 +11,29 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.db.models import Contract
+from tracker.db.account_models import ROLES, Membership
+from tracker.db.models import Contract, Organisation
 from tracker.domain.json_document import load_json_document
+from tracker.services.access import SYSTEM
+from tracker.services.accounts import create_user
 from tracker.services.contracts import create_contract
 from tracker.services.scenarios import create_scenario
 
 SEED_DATA = Path(__file__).resolve().parent.parent.parent / "seed_data"
 
 
+#: The password of every demo account: for trying the product, never for real data.
+DEMO_PASSWORD = "demo-only-tracker"  # noqa: S105  (published in the README, demo data only)
+
+
 @dataclass(frozen=True)
 class SeedResult:
-    """What a seed run did: codes of the contracts added and of those already there."""
+    """What a seed run did: codes of the contracts added and of those already there,
+    and the e-mail addresses of the demo accounts it added."""
 
     added: tuple[str, ...]
     present: tuple[str, ...]
+    users: tuple[str, ...] = ()
 
 
 def database_is_empty(session: Session) -> bool:
@@ -45,12 +56,50 @@ def seed_demo(session: Session, folder: Path = SEED_DATA) -> SeedResult:
             present.append(code)
             continue
         document = load_json_document((folder / "contracts" / entry["file"]).read_bytes())
-        contract_id = create_contract(session, document, code=code, status=str(entry["status"]))
+        contract_id = create_contract(
+            session, SYSTEM, document, code=code, status=str(entry["status"])
+        )
         for scenario in entry.get("scenarios", ()):
             changed = merged(document, scenario["changes"])
-            create_scenario(session, contract_id, str(scenario["name"]), changed)
+            create_scenario(session, SYSTEM, contract_id, str(scenario["name"]), changed)
         added.append(code)
-    return SeedResult(tuple(added), tuple(present))
+    demo_parties = set()
+    for entry in manifest["contracts"]:
+        document = load_json_document((folder / "contracts" / entry["file"]).read_bytes())
+        assert isinstance(document, dict)
+        demo_parties |= {str(document["buyer"]), str(document["vendor"])}
+    return SeedResult(tuple(added), tuple(present), seed_demo_users(session, demo_parties))
+
+
+def demo_email(role: str, organisation: str) -> str:
+    """The demo account of a role in an organisation: staff@nordlys-it.demo."""
+    ascii_name = unicodedata.normalize("NFKD", organisation).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return f"{role}@{slug}.demo"
+
+
+def seed_demo_users(session: Session, demo_parties: set[str]) -> tuple[str, ...]:
+    """A staff, a finance and an admin account for every demo party without accounts
+    (never for other organisations: the demo password is public)."""
+    with session.begin():
+        names = session.scalars(
+            select(Organisation.name)
+            .where(
+                Organisation.name.in_(sorted(demo_parties)),
+                ~Organisation.id.in_(select(Membership.organisation_id)),
+            )
+            .order_by(Organisation.name)
+        ).all()
+    added = []
+    for name in names:
+        for role in ROLES:
+            email = demo_email(role, name)
+            create_user(
+                session, SYSTEM, email=email, name=f"{role.title()} at {name}",
+                password=DEMO_PASSWORD, organisation=name, role=role,
+            )  # fmt: skip
+            added.append(email)
+    return tuple(added)
 
 
 def merged(document: Any, changes: Any) -> Any:

@@ -6,7 +6,17 @@ from flask import Flask
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
 
-from tracker.web import api, contracts, errors, filters, portfolio, scenarios, security_headers
+from tracker.web import (
+    admin,
+    api,
+    auth,
+    contracts,
+    errors,
+    filters,
+    portfolio,
+    scenarios,
+    security_headers,
+)
 from tracker.web.converters import IdConverter
 
 csrf = CSRFProtect()
@@ -20,8 +30,10 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     security_headers.init_app(app)
     filters.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(portfolio.blueprint)
     app.register_blueprint(contracts.blueprint)
     app.register_blueprint(scenarios.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(admin.blueprint)
     csrf.exempt(api.blueprint)

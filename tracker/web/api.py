@@ -15,6 +15,7 @@ from tracker.domain.json_document import MAX_DOCUMENT_BYTES, DocumentError, load
 from tracker.domain.schedule_document import schedule_document
 from tracker.services import contracts as service
 from tracker.services.errors import DuplicateName
+from tracker.web.auth import current_actor, request_info
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
@@ -34,12 +35,14 @@ def create() -> tuple[Response, int]:
         return _errors(status, [{"field": "document", "message": str(exc)}])
     code = request.args.get("code") or None
     try:
-        contract_id = service.create_contract(request_session(), document, code=code)
+        contract_id = service.create_contract(
+            request_session(), current_actor(), document, code=code, request=request_info()
+        )
     except InvalidTerms as exc:
         return _errors(422, [{"field": e.path, "message": e.message} for e in exc.errors])
     except DuplicateName as exc:
         return _errors(409, [{"field": exc.field, "message": str(exc)}])
-    view = service.contract_view(request_session(), contract_id)
+    view = service.contract_view(request_session(), current_actor(), contract_id)
     response = jsonify(_contract_document(view))
     response.headers["Location"] = url_for("api.show", contract_id=contract_id)
     return response, 201
@@ -48,7 +51,9 @@ def create() -> tuple[Response, int]:
 @blueprint.get("/contracts/<id:contract_id>")
 def show(contract_id: int) -> Response:
     """A contract: its code, status, canonical terms and stored schedule."""
-    return jsonify(_contract_document(service.contract_view(request_session(), contract_id)))
+    return jsonify(
+        _contract_document(service.contract_view(request_session(), current_actor(), contract_id))
+    )
 
 
 def _contract_document(view: service.ContractView) -> dict[str, object]:

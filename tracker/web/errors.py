@@ -6,21 +6,24 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from tracker.services.errors import Conflict, NotFound, StaleEdit
+from tracker.services.errors import Conflict, Forbidden, NotFound, StaleEdit
 
 log = logging.getLogger("tracker.web")
 
 _TITLES = {
     400: "The request could not be understood",
+    401: "Sign in first",
+    403: "Not allowed for your role",
     404: "Not found",
     405: "Not allowed this way",
     409: "This change conflicts with the current state",
     413: "Too large",
+    429: "Too many attempts",
     415: "Unsupported content type",
     422: "Some values need correcting",
     500: "Something went wrong on our side",
@@ -35,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(NotFound, lambda exc: error_response(404, str(exc)))
     app.register_error_handler(StaleEdit, lambda exc: error_response(409, str(exc)))
     app.register_error_handler(Conflict, lambda exc: error_response(409, str(exc)))
+    app.register_error_handler(Forbidden, lambda exc: error_response(403, str(exc)))
     app.register_error_handler(StaleDataError, _stale_data)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
@@ -85,9 +89,15 @@ def _stale_data(_exc: StaleDataError) -> tuple[Response | str, int]:
     )
 
 
-def _http_error(exc: HTTPException) -> tuple[Response | str, int]:
+def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
-    return error_response(status, exc.description or _TITLES.get(status, "Error"))
+    body, code = error_response(status, exc.description or _TITLES.get(status, "Error"))
+    response = make_response(body, code)
+    # Keep what the exception says about itself, such as the Allow header of a 405.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _unexpected(_exc: Exception) -> tuple[Response | str, int]:

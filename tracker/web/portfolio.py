@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from tracker.db.models import STATUSES
 from tracker.db.session import request_session
 from tracker.services.portfolio import PER_PAGE_CHOICES, PortfolioQuery, portfolio_page
+from tracker.web.auth import current_actor
 
 blueprint = Blueprint("portfolio", __name__)
 
@@ -25,7 +26,7 @@ def index() -> str:
         page=args.get("page", 1, type=int) or 1,
         per_page=args.get("per_page", 25, type=int) or 25,
     )
-    page = portfolio_page(request_session(), query)
+    page = portfolio_page(request_session(), current_actor(), query)
     return render_template(
         "portfolio.html", page=page, statuses=STATUSES, per_page_choices=PER_PAGE_CHOICES
     )

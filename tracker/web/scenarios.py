@@ -14,7 +14,9 @@ from tracker.reporting.charts import overlay_chart_etag, overlay_chart_svg
 from tracker.reporting.schedule_formats import schedule_csv
 from tracker.services import contracts as contract_service
 from tracker.services import scenarios as service
+from tracker.services.errors import Forbidden
 from tracker.services.portfolio import MAX_ID
+from tracker.web.auth import current_actor, request_info
 from tracker.web.downloads import download, svg_response
 from tracker.web.terms_form import FIELD_OF_PATH, TermsForm, form_data, saved
 
@@ -38,7 +40,9 @@ class ScenarioForm(TermsForm):
 @blueprint.route("/contracts/<id:contract_id>/scenarios/new", methods=["GET", "POST"])
 def new(contract_id: int) -> str | BaseResponse | tuple[str, int]:
     """A new scenario, starting from the contract's terms."""
-    contract = contract_service.contract_view(request_session(), contract_id)
+    contract = contract_service.contract_view(request_session(), current_actor(), contract_id)
+    if not contract.may_change:
+        raise Forbidden("only staff of the buyer or the vendor may make scenarios")
     if request.method == "GET":
         form = ScenarioForm(data={**form_data(contract.document), "scenario_name": ""})
         return render_template("scenario_form.html", form=form, contract=contract, scenario=None)
@@ -47,7 +51,12 @@ def new(contract_id: int) -> str | BaseResponse | tuple[str, int]:
         scenario_id = saved(
             form,
             lambda: service.create_scenario(
-                request_session(), contract_id, form.scenario_name.data or "", form.document()
+                request_session(),
+                current_actor(),
+                contract_id,
+                form.scenario_name.data or "",
+                form.document(),
+                request_info(),
             ),
         )
         if scenario_id is not None:
@@ -60,7 +69,7 @@ def new(contract_id: int) -> str | BaseResponse | tuple[str, int]:
 @blueprint.get("/scenarios/<id:scenario_id>")
 def show(scenario_id: int) -> BaseResponse:
     """A scenario is shown as its comparison with the contract."""
-    scenario = service.scenario_view(request_session(), scenario_id)
+    scenario = service.scenario_view(request_session(), current_actor(), scenario_id)
     return redirect(url_for(".compare", contract_id=scenario.contract_id, s=[scenario_id]), 303)
 
 
@@ -68,8 +77,10 @@ def show(scenario_id: int) -> BaseResponse:
 def edit(scenario_id: int) -> str | BaseResponse | tuple[str, int]:
     """Change a scenario's name or terms."""
     session = request_session()
-    scenario = service.scenario_view(session, scenario_id)
-    contract = contract_service.contract_view(session, scenario.contract_id)
+    scenario = service.scenario_view(session, current_actor(), scenario_id)
+    contract = contract_service.contract_view(session, current_actor(), scenario.contract_id)
+    if not contract.may_change:
+        raise Forbidden("only staff of the buyer or the vendor may change scenarios")
     if request.method == "GET":
         data = {
             **form_data(scenario.terms.document()),
@@ -86,10 +97,12 @@ def edit(scenario_id: int) -> str | BaseResponse | tuple[str, int]:
             form,
             lambda: service.update_scenario(
                 session,
+                current_actor(),
                 scenario_id,
                 form.scenario_name.data or "",
                 form.document(),
                 expected_version=_version(form.version.data),
+                request=request_info(),
             ),
         )
         if new_version is not None:
@@ -103,7 +116,11 @@ def edit(scenario_id: int) -> str | BaseResponse | tuple[str, int]:
 def delete(scenario_id: int) -> BaseResponse:
     """Delete a scenario (the form on the contract page asks for confirmation)."""
     contract_id = service.delete_scenario(
-        request_session(), scenario_id, expected_version=_version(request.form.get("version"))
+        request_session(),
+        current_actor(),
+        scenario_id,
+        expected_version=_version(request.form.get("version")),
+        request=request_info(),
     )
     flash("Scenario deleted.", "success")
     return redirect(url_for("contracts.show", contract_id=contract_id), 303)
@@ -114,8 +131,10 @@ def promote(scenario_id: int) -> BaseResponse:
     """Make the scenario's terms the contract's terms (draft contracts only)."""
     contract_id = service.promote_scenario(
         request_session(),
+        current_actor(),
         scenario_id,
         expected_contract_version=_version(request.form.get("contract_version")),
+        request=request_info(),
     )
     flash("The scenario's terms are now the contract's terms.", "success")
     return redirect(url_for("contracts.show", contract_id=contract_id), 303)
@@ -125,8 +144,8 @@ def promote(scenario_id: int) -> BaseResponse:
 def compare(contract_id: int) -> str:
     """The contract beside up to four scenarios: totals, NPV, deltas by year, overlay."""
     ids = _scenario_ids()
-    variants = service.comparison(request_session(), contract_id, ids)
-    contract = contract_service.contract_view(request_session(), contract_id)
+    variants = service.comparison(request_session(), current_actor(), contract_id, ids)
+    contract = contract_service.contract_view(request_session(), current_actor(), contract_id)
     field = _field()
     return render_template(
         "compare.html",
@@ -143,7 +162,7 @@ def compare(contract_id: int) -> str:
 @blueprint.get("/contracts/<id:contract_id>/compare.svg")
 def compare_chart(contract_id: int) -> Response:
     """One figure of every compared variant, year by year, as lines over each other."""
-    variants = service.comparison(request_session(), contract_id, _scenario_ids())
+    variants = service.comparison(request_session(), current_actor(), contract_id, _scenario_ids())
     series = [(variant.label, variant.schedule) for variant in variants]
     field = _field()
     title = dict(COMPARED_FIELDS)[field]
@@ -156,7 +175,7 @@ def compare_chart(contract_id: int) -> Response:
 @blueprint.get("/scenarios/<id:scenario_id>/schedule.csv")
 def schedule_as_csv(scenario_id: int) -> Response:
     """A scenario's schedule under the spec's column names."""
-    scenario = service.scenario_view(request_session(), scenario_id)
+    scenario = service.scenario_view(request_session(), current_actor(), scenario_id)
     name = f"{scenario.contract_code}-scenario-{scenario.id}-schedule.csv"
     return download(schedule_csv(scenario.schedule), name, "text/csv")
 
