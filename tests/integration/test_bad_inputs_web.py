@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from conftest import TEST_PARTIES, TEST_PASSWORD, TESTER, add_user
 from flask import Flask
 from flask.testing import FlaskClient
+from html_tree import html
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
@@ -51,77 +51,6 @@ THREE_MB = b"x" * (3 * 1024 * 1024)
 
 
 # -- a small HTML tree: elements by id, and the element after one -------------------------
-
-_VOID = frozenset({"br", "hr", "img", "input", "link", "meta", "source", "wbr"})
-
-
-class Node:
-    """One element of a parsed page."""
-
-    def __init__(self, tag: str, attrs: dict[str, str | None], parent: Node | None) -> None:
-        self.tag = tag
-        self.attrs = attrs
-        self.parent = parent
-        self.children: list[Node | str] = []
-
-    @property
-    def text(self) -> str:
-        raw = "".join(c if isinstance(c, str) else c.text + " " for c in self.children)
-        return " ".join(raw.split())
-
-    @property
-    def classes(self) -> list[str]:
-        return (self.attrs.get("class") or "").split()
-
-    def iter(self) -> Iterator[Node]:
-        for child in self.children:
-            if isinstance(child, Node):
-                yield child
-                yield from child.iter()
-
-    def by_id(self, element_id: str) -> Node:
-        found = [node for node in self.iter() if node.attrs.get("id") == element_id]
-        assert len(found) == 1, f"{len(found)} elements with id {element_id}"
-        return found[0]
-
-    def next_element(self) -> Node | None:
-        assert self.parent is not None
-        siblings = [c for c in self.parent.children if isinstance(c, Node)]
-        position = next(i for i, node in enumerate(siblings) if node is self)
-        return siblings[position + 1] if position + 1 < len(siblings) else None
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {}, None)
-        self.current = self.root
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, dict(attrs), self.current)
-        self.current.children.append(node)
-        if tag not in _VOID:
-            self.current = node
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.current.children.append(Node(tag, dict(attrs), self.current))
-
-    def handle_endtag(self, tag: str) -> None:
-        node: Node | None = self.current
-        while node is not None and node.tag != tag:
-            node = node.parent
-        if node is not None and node.parent is not None:
-            self.current = node.parent
-
-    def handle_data(self, data: str) -> None:
-        self.current.children.append(data)
-
-
-def html(response: TestResponse) -> Node:
-    builder = _TreeBuilder()
-    builder.feed(response.get_data(as_text=True))
-    builder.close()
-    return builder.root
 
 
 def message_next_to(response: TestResponse, field: str) -> str:
