@@ -209,6 +209,42 @@ class FieldReader:
             return None
         return rounded
 
+    def signed_money(self, value: object, path: str, currency: Currency) -> Decimal | None:
+        """A non-zero amount in ``currency`` of either sign (an adjustment), below the limit."""
+        places = f"at most {currency.places} decimal places"
+        expected = (
+            f"an amount in {currency.code} other than 0, negative to take money out, "
+            f"below {MONEY_LIMIT:,} either way, with {places}"
+        )
+        number = self.number(value, path, expected, written="plain decimals such as -1234.56")
+        if number is None:
+            return None
+        if number.is_zero() or abs(number) >= MONEY_LIMIT:
+            self.error(path, f"expected {expected}, got {describe(value)}")
+            return None
+        rounded = round_half_away(number, currency.quantum)
+        if rounded != number:
+            self.error(path, f"expected {expected}, got {describe(value)}")
+            return None
+        return rounded
+
+    def quantity(
+        self, value: object, path: str, *, low: Decimal, high: Decimal, places: int = 6
+    ) -> Decimal | None:
+        """A measured value (a volume, a KPI result) from ``low`` to ``high``, at most
+        ``places`` decimals."""
+        expected = f"a number from {low:,} to {high:,} with at most {places} decimal places"
+        number = self.number(value, path, expected, written="plain decimals such as 1234.5")
+        if number is None:
+            return None
+        if (
+            not low <= number <= high
+            or round_half_away(number, Decimal(1).scaleb(-places)) != number
+        ):
+            self.error(path, f"expected {expected}, got {describe(value)}")
+            return None
+        return number + 0  # drops the sign of a negative zero
+
     def whole_number(self, value: object, path: str, low: int, high: int) -> int | None:
         """An integer from ``low`` to ``high`` (a JSON integer or digits as text)."""
         expected = f"a whole number from {low} to {high}"

@@ -46,6 +46,15 @@ class Actor:
         if not self.works_for(*party_ids):
             raise Forbidden("only staff of the buyer or the vendor may change this contract")
 
+    def has_role(self, role: str, *party_ids: int) -> bool:
+        """Whether the actor holds ``role`` (staff, finance, admin) in one of the parties."""
+        return self.system or any(self.memberships.get(party) == role for party in party_ids)
+
+    def staff_sides(self, buyer_id: int, vendor_id: int) -> tuple[str, ...]:
+        """The sides of a contract ("buyer", "vendor") the actor is staff of."""
+        sides = (("buyer", buyer_id), ("vendor", vendor_id))
+        return tuple(side for side, party in sides if self.memberships.get(party) == "staff")
+
     def administers(self, organisation_id: int) -> bool:
         """Whether the actor manages the accounts of this organisation."""
         return self.system or self.memberships.get(organisation_id) == "admin"

@@ -12,12 +12,27 @@ class NotFound(LookupError):
 class StaleEdit(Exception):
     """The object changed since the caller read it: 409, and nothing is written."""
 
-    def __init__(self, what: str, updated_at: datetime) -> None:
+    def __init__(self, what: str, updated_at: datetime, by: str | None = None) -> None:
         self.what = what
         self.updated_at = updated_at
+        self.by = by
+        who = by or "someone else"
         super().__init__(
-            f"{what} was changed by someone else at {updated_at:%Y-%m-%d %H:%M} UTC; "
+            f"{what} was changed by {who} at {updated_at:%Y-%m-%d %H:%M} UTC; "
             "reload it and make your change again"
+        )
+
+
+class ClosedYear(Exception):
+    """A change to a closed year (or a signed report): 409, with how to correct it."""
+
+    def __init__(self, year: int, closed_at: datetime, closed_by: str | None) -> None:
+        self.year = year
+        self.closed_at = closed_at
+        by = f" by {closed_by}" if closed_by else ""
+        super().__init__(
+            f"year {year} was closed on {closed_at:%Y-%m-%d}{by} and is read-only; "
+            "record a correction as an adjustment in an open year"
         )
 
 

@@ -11,9 +11,14 @@ from tracker.web import (
     api,
     auth,
     contracts,
+    delivery,
     errors,
     filters,
+    imports,
+    initiatives,
+    kpis,
     portfolio,
+    reconciliation,
     scenarios,
     security_headers,
 )
@@ -36,4 +41,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(scenarios.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(delivery.blueprint)
+    app.register_blueprint(reconciliation.blueprint)
+    app.register_blueprint(kpis.blueprint)
+    app.register_blueprint(initiatives.blueprint)
+    app.register_blueprint(imports.blueprint)
     csrf.exempt(api.blueprint)

@@ -40,9 +40,29 @@ def signed_money(units: int | None, code: str) -> str:
     return f"−{text}" if units < 0 else text
 
 
+def signed_pct(ten_thousandths: int | None) -> str:
+    """A relative difference in ten-thousandths with its sign: +2.50 % / −1.00 %."""
+    if ten_thousandths is None:
+        return "—"
+    text = pct(abs(ten_thousandths))
+    if ten_thousandths > 0:
+        return f"+{text}"
+    return f"−{text}" if ten_thousandths < 0 else text
+
+
+def decimal_text(value: Decimal | None) -> str:
+    """An exact decimal as written, without exponent or trailing zeros: 99.90 -> 99.9."""
+    if value is None:
+        return ""
+    text = f"{value.normalize():f}" if value != value.to_integral() else f"{value.to_integral():f}"
+    return text
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.add_template_filter(money)
     app.add_template_filter(signed_money)
     app.add_template_filter(rate)
     app.add_template_filter(pct)
+    app.add_template_filter(signed_pct)
+    app.add_template_filter(decimal_text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from tracker.db import account_models, audit_models, models  # noqa: F401  (registers tables)
+from tracker.db import account_models, audit_models, delivery_models, models  # noqa: F401  (registers tables)
 from tracker.db.base import Base
 
 config = context.config

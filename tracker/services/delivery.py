@@ -1,0 +1,577 @@
+"""The delivery years of a contract as one read model: plan beside actuals, the fund's
+ledger, service levels, initiatives, and what the reader may do.
+
+Everything pages, exports, reconciliation and year closes show comes from
+``delivery_view``: figures are computed here from the stored records by the pure
+model (tracker.domain.actuals, ledger, kpis), never stored on their own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from tracker.db.delivery_models import (
+    DeliveryPlan,
+    DeliveryYear,
+    FundEntry,
+    Initiative,
+    Kpi,
+)
+from tracker.db.models import Contract, ContractYear, Organisation
+from tracker.domain.actuals import ActualFigures, Variance, actual_figures, variance
+from tracker.domain.kpis import KpiStatus, kpi_status
+from tracker.domain.ledger import FundPostings, LedgerYear, fund_ledger
+from tracker.domain.money import Currency, money_text
+from tracker.domain.schedule import Schedule, YearFigures
+from tracker.domain.terms_parser import parse_terms
+from tracker.services.access import Actor
+from tracker.services.delivery_rules import DELIVERY_STATUSES
+from tracker.services.errors import NotFound
+from tracker.services.schedule_rows import stored_schedule
+
+#: Plan and actual figures compared year by year: (field, label).
+COMPARED = (
+    ("baseline_cost", "Baseline cost"),
+    ("cost", "Delivery cost"),
+    ("efficiency_gain", "Efficiency gain"),
+    ("reinvest", "Reinvested"),
+    ("buyer_credit", "Credited to the buyer"),
+    ("vendor_gain", "Kept by the vendor"),
+    ("net_margin", "Net margin"),
+)
+
+
+@dataclass(frozen=True)
+class KpiYearView:
+    """A KPI's target and results in one contract year (version 0: nothing stored yet)."""
+
+    year: int
+    target: Decimal | None
+    actual: Decimal | None
+    quarters: tuple[Decimal | None, ...]
+    status: KpiStatus | None
+    quarter_status: tuple[KpiStatus | None, ...]
+    version: int
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+@dataclass(frozen=True)
+class KpiView:
+    """A service level with one entry per contract year."""
+
+    id: int
+    name: str
+    unit: str
+    higher_is_better: bool
+    tolerance: Decimal
+    years: tuple[KpiYearView, ...]
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+    def year(self, year: int) -> KpiYearView:
+        """The entry of contract year ``year``."""
+        return self.years[year - 1]
+
+
+@dataclass(frozen=True)
+class InitiativeView:
+    """An improvement initiative with what the fund has spent on it."""
+
+    id: int
+    title: str
+    description: str
+    proposed_by_side: str
+    proposed_by: str
+    expected_saving: int
+    kpi_id: int | None
+    kpi_name: str | None
+    expected_kpi_effect: str | None
+    budget: int
+    planned_year: int
+    status: str
+    buyer_approved_at: datetime | None
+    buyer_approved_by: str | None
+    vendor_approved_at: datetime | None
+    vendor_approved_by: str | None
+    delivered_year: int | None
+    realised_saving: int | None
+    realised_note: str | None
+    spent: int
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str
+    version: int
+
+    @property
+    def over_budget(self) -> bool:
+        """Whether the fund has spent more on it than its budget."""
+        return self.spent > self.budget
+
+    def approved_by(self, side: str) -> bool:
+        """Whether ``side`` ("buyer" or "vendor") has approved it."""
+        return getattr(self, f"{side}_approved_at") is not None
+
+
+@dataclass(frozen=True)
+class FundEntryView:
+    """A posting to the fund: spending on an initiative or an adjustment."""
+
+    id: int
+    year: int
+    kind: str
+    initiative_id: int | None
+    initiative_title: str | None
+    amount: int
+    prefunding: bool
+    text: str
+    created_at: datetime
+    created_by: str
+
+    @property
+    def effect(self) -> int:
+        """What the entry does to the balance: spending takes out, adjustments add."""
+        return -self.amount if self.kind == "spending" else self.amount
+
+
+@dataclass(frozen=True)
+class DeliveryYearView:
+    """One contract year: the plan, the actuals once recorded, the fund, the close."""
+
+    plan: YearFigures
+    actual: ActualFigures | None
+    planned_volume: Decimal | None
+    actual_volume: Decimal | None
+    note: str | None
+    version: int
+    updated_at: datetime | None
+    updated_by: str | None
+    closed_at: datetime | None
+    closed_by: str | None
+    closed_figures: str | None
+    ledger: LedgerYear
+    started: bool
+    ended: bool
+    delivered_initiatives: int
+
+    @property
+    def year(self) -> int:
+        """The contract year."""
+        return self.plan.year
+
+    @property
+    def closed(self) -> bool:
+        """Whether the year is closed (read-only)."""
+        return self.closed_at is not None
+
+    def planned(self, field: str) -> int:
+        """A planned figure; ``cost`` is the planned delivery cost K_y."""
+        return self.plan.planned_cost if field == "cost" else int(getattr(self.plan, field))
+
+    def actual_value(self, field: str) -> int | None:
+        """An actual figure, None until the actual cost is recorded."""
+        if self.actual is None:
+            return None
+        if field == "cost":
+            return self.actual.actual_cost
+        if field == "baseline_cost":
+            return self.actual.baseline_used
+        return int(getattr(self.actual, field))
+
+    def variance(self, field: str) -> Variance | None:
+        """Actual minus plan for ``field``, None until actuals are recorded."""
+        actual = self.actual_value(field)
+        return None if actual is None else variance(self.planned(field), actual)
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What the reader may do with the contract's delivery years."""
+
+    writable: bool
+    record_costs: bool
+    edit_kpis: bool
+    propose: bool
+    approve_sides: tuple[str, ...]
+    finance: bool
+    admin: bool
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """Everything about a contract's delivery years, as plain data."""
+
+    contract_id: int
+    code: str
+    name: str
+    buyer: str
+    vendor: str
+    status: str
+    archived: bool
+    currency: Currency
+    reinvest_share: Decimal
+    buyer_share: Decimal
+    schedule: Schedule
+    volume_name: str | None
+    volume_unit: str | None
+    initiatives_per_year: int | None
+    plan_version: int
+    plan_updated_at: datetime | None
+    plan_updated_by: str | None
+    years: tuple[DeliveryYearView, ...]
+    kpis: tuple[KpiView, ...]
+    initiatives: tuple[InitiativeView, ...]
+    entries: tuple[FundEntryView, ...]
+    permissions: Permissions
+    today: date
+
+    @property
+    def ledger(self) -> tuple[LedgerYear, ...]:
+        """The fund, year by year."""
+        return tuple(year.ledger for year in self.years)
+
+    @property
+    def in_delivery(self) -> bool:
+        """Whether the contract is signed, so that delivery years apply."""
+        return self.status in DELIVERY_STATUSES or self.status == "closed"
+
+    def year(self, year: int) -> DeliveryYearView:
+        """Contract year ``year`` (1-based)."""
+        return self.years[year - 1]
+
+    def money(self, units: int) -> str:
+        """Minor units as the amount's canonical text."""
+        return money_text(Decimal(units).scaleb(-self.currency.places), self.currency)
+
+
+def delivery_view(
+    session: Session, actor: Actor, contract_id: int, *, today: date | None = None
+) -> DeliveryView:
+    """The contract's delivery years, read in one transaction."""
+    with session.begin():
+        contract = session.scalars(
+            select(Contract)
+            .where(Contract.id == contract_id)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if contract is None or not actor.sees(contract.buyer_id, contract.vendor_id):
+            raise NotFound(f"no contract {contract_id}")
+        return build_view(session, actor, contract, today or datetime.now(UTC).date())
+
+
+def build_view(session: Session, actor: Actor, contract: Contract, today: date) -> DeliveryView:
+    """The read model of a contract already loaded in the caller's transaction."""
+    return build_views(session, actor, [contract], today)[0]
+
+
+def build_views(
+    session: Session, actor: Actor, contracts: Sequence[Contract], today: date
+) -> list[DeliveryView]:
+    """The read models of several contracts, loaded with a fixed number of queries."""
+    ids = [contract.id for contract in contracts]
+    rows = _Rows(session, ids, {p for c in contracts for p in (c.buyer_id, c.vendor_id)})
+    return [_assemble(actor, contract, rows, today) for contract in contracts]
+
+
+class _Rows:
+    """Every stored row the read models of some contracts need, grouped by contract."""
+
+    def __init__(self, session: Session, ids: list[int], party_ids: set[int]) -> None:
+        def grouped(statement: Any) -> dict[int, list[Any]]:
+            groups: dict[int, list[Any]] = defaultdict(list)
+            for row in session.scalars(statement.execution_options(populate_existing=True)):
+                groups[row.contract_id].append(row)
+            return groups
+
+        self.planned = grouped(
+            select(ContractYear)
+            .where(ContractYear.contract_id.in_(ids))
+            .order_by(ContractYear.contract_id, ContractYear.year)
+        )
+        self.plans = {
+            plan.contract_id: plan
+            for plan in session.scalars(
+                select(DeliveryPlan)
+                .where(DeliveryPlan.contract_id.in_(ids))
+                .execution_options(populate_existing=True)
+            )
+        }
+        self.years = grouped(select(DeliveryYear).where(DeliveryYear.contract_id.in_(ids)))
+        self.kpis = grouped(
+            select(Kpi)
+            .where(Kpi.contract_id.in_(ids))
+            .options(selectinload(Kpi.years))
+            .order_by(Kpi.name)
+        )
+        self.initiatives = grouped(
+            select(Initiative)
+            .where(Initiative.contract_id.in_(ids))
+            .order_by(Initiative.planned_year, Initiative.id)
+        )
+        self.entries = grouped(
+            select(FundEntry)
+            .where(FundEntry.contract_id.in_(ids))
+            .order_by(FundEntry.year, FundEntry.id)
+        )
+        self.parties = dict(
+            session.execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(party_ids))
+            ).all()
+        )
+
+
+def _assemble(actor: Actor, contract: Contract, stored: _Rows, today: date) -> DeliveryView:
+    terms = parse_terms(json.loads(contract.terms))
+    schedule = stored_schedule(terms.currency, stored.planned[contract.id], contract.npv_net_margin)
+    plan = stored.plans.get(contract.id)
+    rows = {row.year: row for row in stored.years[contract.id]}
+    kpis = tuple(_kpi_view(kpi, contract.term_years) for kpi in stored.kpis[contract.id])
+    entries, initiatives = _entries_and_initiatives(
+        stored.entries[contract.id], stored.initiatives[contract.id], kpis
+    )
+    parties = stored.parties
+    spent: dict[int, int] = defaultdict(int)
+    adjusted: dict[int, int] = defaultdict(int)
+    for entry in entries:
+        if entry.kind == "spending":
+            spent[entry.year] += entry.amount
+        else:
+            adjusted[entry.year] += entry.amount
+    delivered: dict[int, int] = defaultdict(int)
+    for initiative in initiatives:
+        if initiative.status == "delivered" and initiative.delivered_year is not None:
+            delivered[initiative.delivered_year] += 1
+    actuals: list[ActualFigures | None] = []
+    for figures in schedule.years:
+        row = rows.get(figures.year)
+        actuals.append(
+            None
+            if row is None or row.actual_cost is None
+            else actual_figures(
+                figures, row.actual_cost, terms.reinvest_share, terms.buyer_share,
+                planned_volume=_decimal(row.planned_volume),
+                actual_volume=_decimal(row.actual_volume),
+            )
+        )  # fmt: skip
+    ledger = fund_ledger(
+        [
+            FundPostings(
+                figures.reinvest if actual is None else actual.reinvest,
+                actual is not None,
+                adjusted[figures.year],
+                spent[figures.year],
+            )
+            for figures, actual in zip(schedule.years, actuals, strict=True)
+        ]
+    )
+    years = tuple(
+        _year_view(figures, actual, rows.get(figures.year), line, today, delivered[figures.year])
+        for figures, actual, line in zip(schedule.years, actuals, ledger, strict=True)
+    )
+    return DeliveryView(
+        contract_id=contract.id,
+        code=contract.code,
+        name=contract.name,
+        buyer=parties.get(contract.buyer_id, ""),
+        vendor=parties.get(contract.vendor_id, ""),
+        status=contract.status,
+        archived=contract.archived_at is not None,
+        currency=terms.currency,
+        reinvest_share=terms.reinvest_share,
+        buyer_share=terms.buyer_share,
+        schedule=schedule,
+        volume_name=plan.volume_name if plan else None,
+        volume_unit=plan.volume_unit if plan else None,
+        initiatives_per_year=plan.initiatives_per_year if plan else None,
+        plan_version=plan.version if plan else 0,
+        plan_updated_at=plan.updated_at if plan else None,
+        plan_updated_by=plan.updated_by if plan else None,
+        years=years,
+        kpis=kpis,
+        initiatives=initiatives,
+        entries=entries,
+        permissions=_permissions(actor, contract),
+        today=today,
+    )
+
+
+def year_figures_document(view: DeliveryView, year: int) -> dict[str, Any]:
+    """What a closed year keeps of itself: every figure and result, as canonical text."""
+    entry = view.year(year)
+    actual = entry.actual
+    money = view.money
+    return {
+        "year": year,
+        "actual_cost": None if actual is None else money(actual.actual_cost),
+        "planned_volume": _text(entry.planned_volume),
+        "actual_volume": _text(entry.actual_volume),
+        "actual": None
+        if actual is None
+        else {name: money(getattr(actual, name)) for name in ActualFigures._fields[1:]
+              if name != "efficiency_pct"},
+        "fund": {name: money(getattr(entry.ledger, name))
+                 for name in ("opening", "committed", "adjusted", "spent", "closing")},
+        "entries": [[item.id, item.kind, money(item.amount)]
+                    for item in view.entries if item.year == year],
+        "kpis": {kpi.name: [_text(kpi.year(year).target), _text(kpi.year(year).actual),
+                            *(_text(q) for q in kpi.year(year).quarters)] for kpi in view.kpis},
+    }  # fmt: skip
+
+
+def canonical(document: dict[str, Any]) -> str:
+    """A document as the one text that represents it (sorted keys, no spaces)."""
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _permissions(actor: Actor, contract: Contract) -> Permissions:
+    parties = (contract.buyer_id, contract.vendor_id)
+    writable = contract.archived_at is None and contract.status in DELIVERY_STATUSES
+    sides = ("buyer", "vendor") if actor.system else actor.staff_sides(*parties)
+    return Permissions(
+        writable=writable,
+        record_costs=writable and (actor.system or "vendor" in sides),
+        edit_kpis=writable and bool(sides),
+        propose=writable and bool(sides),
+        approve_sides=sides if writable else (),
+        finance=writable and actor.has_role("finance", *parties),
+        admin=actor.has_role("admin", *parties),
+    )
+
+
+def _year_view(
+    figures: YearFigures,
+    actual: ActualFigures | None,
+    row: DeliveryYear | None,
+    line: LedgerYear,
+    today: date,
+    delivered: int,
+) -> DeliveryYearView:
+    return DeliveryYearView(
+        plan=figures,
+        actual=actual,
+        planned_volume=_decimal(row.planned_volume) if row else None,
+        actual_volume=_decimal(row.actual_volume) if row else None,
+        note=row.note if row else None,
+        version=row.version if row else 0,
+        updated_at=row.updated_at if row else None,
+        updated_by=row.updated_by if row else None,
+        closed_at=row.closed_at if row else None,
+        closed_by=row.closed_by if row else None,
+        closed_figures=row.closed_figures if row else None,
+        ledger=line,
+        started=figures.start <= today,
+        ended=figures.end < today,
+        delivered_initiatives=delivered,
+    )
+
+
+def _kpi_view(kpi: Kpi, term_years: int) -> KpiView:
+    tolerance = Decimal(kpi.tolerance)
+    stored = {row.year: row for row in kpi.years}
+    years = []
+    for year in range(1, term_years + 1):
+        row = stored.get(year)
+        target = _decimal(row.target) if row else None
+        actual = _decimal(row.actual) if row else None
+        quarters = tuple(_decimal(getattr(row, f"q{n}")) if row else None for n in range(1, 5))
+        years.append(
+            KpiYearView(
+                year=year,
+                target=target,
+                actual=actual,
+                quarters=quarters,
+                status=_status(kpi, actual, target, tolerance),
+                quarter_status=tuple(_status(kpi, q, target, tolerance) for q in quarters),
+                version=row.version if row else 0,
+                updated_at=row.updated_at if row else None,
+                updated_by=row.updated_by if row else None,
+            )
+        )
+    return KpiView(
+        kpi.id, kpi.name, kpi.unit, kpi.higher_is_better, tolerance, tuple(years),
+        kpi.version, kpi.updated_at, kpi.updated_by,
+    )  # fmt: skip
+
+
+def _status(
+    kpi: Kpi, actual: Decimal | None, target: Decimal | None, tolerance: Decimal
+) -> KpiStatus | None:
+    if actual is None or target is None:
+        return None
+    return kpi_status(actual, target, tolerance, higher_is_better=kpi.higher_is_better)
+
+
+def _entries_and_initiatives(
+    stored_entries: Sequence[FundEntry],
+    initiatives: Sequence[Initiative],
+    kpis: Sequence[KpiView],
+) -> tuple[tuple[FundEntryView, ...], tuple[InitiativeView, ...]]:
+    titles = {item.id: item.title for item in initiatives}
+    entries = tuple(
+        FundEntryView(
+            e.id,
+            e.year,
+            e.kind,
+            e.initiative_id,
+            titles.get(e.initiative_id or 0),
+            e.amount,
+            e.prefunding,
+            e.text,
+            e.created_at,
+            e.created_by,
+        )
+        for e in stored_entries
+    )
+    spent: dict[int, int] = defaultdict(int)
+    for entry in entries:
+        if entry.initiative_id is not None:
+            spent[entry.initiative_id] += entry.amount
+    kpi_names = {kpi.id: kpi.name for kpi in kpis}
+    views = tuple(
+        InitiativeView(
+            id=i.id,
+            title=i.title,
+            description=i.description,
+            proposed_by_side=i.proposed_by_side,
+            proposed_by=i.proposed_by,
+            expected_saving=i.expected_saving,
+            kpi_id=i.kpi_id,
+            kpi_name=kpi_names.get(i.kpi_id or 0),
+            expected_kpi_effect=i.expected_kpi_effect,
+            budget=i.budget,
+            planned_year=i.planned_year,
+            status=i.status,
+            buyer_approved_at=i.buyer_approved_at,
+            buyer_approved_by=i.buyer_approved_by,
+            vendor_approved_at=i.vendor_approved_at,
+            vendor_approved_by=i.vendor_approved_by,
+            delivered_year=i.delivered_year,
+            realised_saving=i.realised_saving,
+            realised_note=i.realised_note,
+            spent=spent[i.id],
+            created_at=i.created_at,
+            updated_at=i.updated_at,
+            updated_by=i.updated_by,
+            version=i.version,
+        )
+        for i in initiatives
+    )
+    return entries, views
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:f}"

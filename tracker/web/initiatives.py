@@ -1,0 +1,7 @@
+"""Improvement initiatives: propose, approve as each side, start, deliver, drop, spend from the fund."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+blueprint = Blueprint("initiatives", __name__)
