@@ -54,8 +54,8 @@ def decimal_text(value: Decimal | None) -> str:
     """An exact decimal as written, without exponent or trailing zeros: 99.90 -> 99.9."""
     if value is None:
         return ""
-    text = f"{value.normalize():f}" if value != value.to_integral() else f"{value.to_integral():f}"
-    return text
+    whole = value.to_integral()
+    return f"{whole:f}" if value == whole else f"{value.normalize():f}"
 
 
 def init_app(app: Flask) -> None:

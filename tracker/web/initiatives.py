@@ -1,4 +1,4 @@
-"""Improvement initiatives: propose, approve as each side, start, deliver, drop, spend from the fund."""
+"""Improvement initiatives: propose, approve as each side, start, deliver, drop, spend."""
 
 from __future__ import annotations
 
