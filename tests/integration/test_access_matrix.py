@@ -25,11 +25,15 @@ from werkzeug.test import TestResponse
 
 from tracker.db.account_models import ROLES, User
 from tracker.db.audit_models import AuditEvent
+from tracker.db.delivery_models import DeliveryYear, FundEntry, ImportBatch, Initiative, Kpi
 from tracker.db.models import Contract, Organisation, Scenario
 from tracker.db.session import new_session, request_session
 from tracker.services import accounts
 from tracker.services.access import SYSTEM
+from tracker.services.actuals import record_actuals
 from tracker.services.contracts import create_contract
+from tracker.services.initiatives import propose_initiative
+from tracker.services.kpis import create_kpi
 from tracker.services.scenarios import create_scenario
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -40,13 +44,17 @@ B_BUYER, B_VENDOR = "Org B Buyer", "Org B Vendor"
 A_NAME = "Org A shared contract"
 B_NAME = "Org B confidential contract"
 B_SCENARIO = "Org B confidential scenario"
+B_KPI = "Org B confidential KPI"
+B_INITIATIVE = "Org B confidential initiative"
 B_EMAIL = "staff@org-b.test"
 INTRUDER_EMAIL = "intruder@org-b.test"
 #: Never shown to a member of organisation A, whatever the URL.
-B_SECRETS = (B_NAME, B_SCENARIO)
+B_SECRETS = (B_NAME, B_SCENARIO, B_KPI, B_INITIATIVE)
 #: Rules that serve files of the application itself, to anyone.
 UNGUARDED = frozenset({"static", "bootstrap.static"})
-OBJECT_ARGUMENTS = frozenset({"contract_id", "scenario_id"})
+OBJECT_ARGUMENTS = frozenset(
+    {"contract_id", "scenario_id", "kpi_id", "initiative_id", "year", "fmt", "kind"}
+)
 MATRIX_METHODS = ("GET", "POST")
 
 
@@ -96,6 +104,8 @@ class World:
     a_scenario: int
     b_contract: int
     b_scenario: int
+    b_kpi: int
+    b_initiative: int
     organisation_ids: dict[str, int]
     #: role -> e-mail address of organisation A's member with that role
     a_users: dict[str, str] = field(default_factory=dict)
@@ -107,16 +117,45 @@ def build_world(app: Flask) -> World:
         a_scenario = create_scenario(
             session, SYSTEM, a_contract, "Org A scenario", terms(A_NAME, A_BUYER, A_VENDOR)
         )
-        b_contract = create_contract(session, SYSTEM, terms(B_NAME, B_BUYER, B_VENDOR))
+        # Organisation B's contract is in delivery, with a KPI, an initiative and actuals.
+        b_contract = create_contract(
+            session, SYSTEM, terms(B_NAME, B_BUYER, B_VENDOR), status="active"
+        )
         b_scenario = create_scenario(
             session, SYSTEM, b_contract, B_SCENARIO, terms(B_NAME, B_BUYER, B_VENDOR)
         )
+        b_kpi = create_kpi(
+            session,
+            SYSTEM,
+            b_contract,
+            name=B_KPI,
+            unit="%",
+            higher_is_better="higher",
+            tolerance="1",
+            targets={1: "95"},
+        )
+        b_initiative = propose_initiative(
+            session,
+            SYSTEM,
+            b_contract,
+            {
+                "title": B_INITIATIVE,
+                "description": "Secret plan",
+                "expected_saving": "1.00",
+                "budget": "1.00",
+                "planned_year": 1,
+            },
+            side="vendor",
+        )
+        record_actuals(session, SYSTEM, b_contract, 1, actual_cost="1.00", expected_version=0)
         with session.begin():
             organisation_ids = {
                 name: id_
                 for id_, name in session.execute(select(Organisation.id, Organisation.name))
             }
-    world = World(a_contract, a_scenario, b_contract, b_scenario, organisation_ids)
+    world = World(
+        a_contract, a_scenario, b_contract, b_scenario, b_kpi, b_initiative, organisation_ids
+    )
     for role in ROLES:
         email = f"{role}@org-a.test"
         add_user(app, email, (A_BUYER,), role)
@@ -264,6 +303,12 @@ def check_api_create_for_b(matrix: Matrix, role: str, client: FlaskClient) -> li
     return problems
 
 
+def check_reconciliation(matrix: Matrix, role: str, client: FlaskClient) -> list[str]:
+    """Everyone may open the reconciliation; it lists only their own contracts."""
+    response = matrix.request(client, "GET", "/reconciliation")
+    return _status(response, 200, f"GET /reconciliation as {role}")
+
+
 #: (endpoint, method) -> what each role of organisation A must get.
 EXPECTATIONS: dict[tuple[str, str], Check] = {
     ("portfolio.index", "GET"): check_portfolio,
@@ -278,6 +323,7 @@ EXPECTATIONS: dict[tuple[str, str], Check] = {
     ("admin.enable", "POST"): _check_account_action("/admin/users/enable"),
     ("admin.reset_password", "POST"): _check_account_action("/admin/users/reset-password"),
     ("api.create", "POST"): check_api_create_for_b,
+    ("reconciliation.portfolio", "GET"): check_reconciliation,
 }
 
 
@@ -308,7 +354,15 @@ class Matrix:
             return session.scalar(select(func.count()).select_from(model)) or 0
 
     def object_url(self, endpoint: str, arguments: set[str], method: str) -> str:
-        values = {"contract_id": self.world.b_contract, "scenario_id": self.world.b_scenario}
+        values = {
+            "contract_id": self.world.b_contract,
+            "scenario_id": self.world.b_scenario,
+            "kpi_id": self.world.b_kpi,
+            "initiative_id": self.world.b_initiative,
+            "year": 1,
+            "fmt": "csv",
+            "kind": "actuals",
+        }
         adapter = self.app.url_map.bind("localhost")
         return adapter.build(endpoint, {name: values[name] for name in arguments}, method=method)
 
@@ -358,13 +412,25 @@ def b_state(app: Flask, world: World) -> tuple[Any, ...]:
     with new_session(app) as session, session.begin():
         contract = session.get(Contract, world.b_contract)
         scenario = session.get(Scenario, world.b_scenario)
+        kpi = session.get(Kpi, world.b_kpi)
+        initiative = session.get(Initiative, world.b_initiative)
+        year = session.get(DeliveryYear, (world.b_contract, 1))
+        assert kpi is not None
+        assert initiative is not None
+        assert year is not None
+        delivery = (
+            kpi.version, kpi.name, initiative.version, initiative.status, year.version,
+            year.actual_cost, year.closed_at,
+            session.scalar(select(func.count()).select_from(FundEntry)),
+            session.scalar(select(func.count()).select_from(ImportBatch)),
+        )  # fmt: skip
         user = session.scalars(select(User).where(User.email == B_EMAIL)).one()
         assert contract is not None
         assert scenario is not None
         return (
             contract.version, contract.status, contract.archived_at, contract.terms,
             scenario.version, scenario.name, scenario.terms,
-            user.version, user.disabled_at, user.password_hash,
+            user.version, user.disabled_at, user.password_hash, delivery,
         )  # fmt: skip
 
 

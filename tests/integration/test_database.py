@@ -311,8 +311,20 @@ def test_seeding_twice_adds_nothing_the_second_time(app: Flask, session: Session
         "users": 27,
         "memberships": 27,
         "login_sessions": 0,
-        # one event per contract, scenario and account created; none for the second run
-        "audit_events": 7 + 5 + 27,
+        # seed_data/delivery.json: four contracts with a volume driver or a commitment,
+        "delivery_plans": 4,
+        # a row per year with a planned volume (5 + 7 + 7 + 3) and CRE's year of actuals,
+        "delivery_years": 22 + 1,
+        "kpis": 17,
+        # a target for every year of each KPI's contract,
+        "kpi_years": 3 * 5 + 3 * 7 + 3 * 5 + 3 * 7 + 3 * 3 + 2 * 3,
+        "initiatives": 20,
+        "fund_entries": 16 + 1,  # spending and one adjustment
+        "import_batches": 0,
+        # one event per contract, scenario and account created, and per delivery change
+        # (plans, actuals, KPIs, results, proposals, approvals, starts, deliveries,
+        # drops, spending, the adjustment, year closes); none for the second run
+        "audit_events": 7 + 5 + 27 + 4 + 10 + 17 + 32 + 20 + 33 + 12 + 9 + 2 + 16 + 1 + 2,
     }
 
 

@@ -50,14 +50,14 @@ SCHEDULE_FIELDS = ("price", "baseline_cost", "planned_cost", "net_margin")
 # Bump when the drawing changes, so cached copies behind old ETags are not reused.
 _STYLE_VERSION = "1"
 # Drawn over matplotlib's default style, so rcParams changed elsewhere cannot alter the bytes.
-_RC: dict[str, Any] = {"svg.hashsalt": "tracker", "svg.fonttype": "none"}
+SVG_RC: dict[str, Any] = {"svg.hashsalt": "tracker", "svg.fonttype": "none"}
 # (divisor, suffix, smallest peak using it): below 10,000 plain numbers read better than "1.2k".
 _SCALES = ((10**9, "bn", 10**9), (10**6, "M", 10**6), (10**3, "k", 10**4))
 _MAX_TICK_LABELS = 15
 # Characters XML 1.0 cannot carry at all: matplotlib would write an unparsable SVG.
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # rc contexts and warning filters are process-wide, so one chart is drawn at a time.
-_DRAWING = threading.Lock()
+DRAWING_LOCK = threading.Lock()
 
 
 class _Chart(NamedTuple):
@@ -108,7 +108,7 @@ def _schedule_chart(schedule: Schedule, title: str) -> _Chart:
         for key in SCHEDULE_FIELDS
     )
     code = schedule.currency.code
-    return _Chart(_plain(title), f"Amount ({code})", schedule.currency, False, lines, True)
+    return _Chart(plain_text(title), f"Amount ({code})", schedule.currency, False, lines, True)
 
 
 def _overlay_chart(series: Sequence[tuple[str, Schedule]], field: str, title: str) -> _Chart:
@@ -123,15 +123,15 @@ def _overlay_chart(series: Sequence[tuple[str, Schedule]], field: str, title: st
         raise ValueError(f"schedules in different currencies cannot share a chart: {codes}")
     money = series[0][1].currency
     lines = tuple(
-        (_plain(name), tuple(getattr(year, field) for year in schedule.years))
+        (plain_text(name), tuple(getattr(year, field) for year in schedule.years))
         for name, schedule in series
     )
     percent = field == "efficiency_pct"
     y_label = "Share of baseline cost" if percent else f"{FIELD_LABELS[field]} ({money.code})"
-    return _Chart(_plain(title) or FIELD_LABELS[field], y_label, money, percent, lines)
+    return _Chart(plain_text(title) or FIELD_LABELS[field], y_label, money, percent, lines)
 
 
-def _plain(text: str) -> str:
+def plain_text(text: str) -> str:
     """User text without the characters an SVG (XML) document cannot hold."""
     return _NOT_XML.sub("", text)
 
@@ -146,7 +146,7 @@ def _etag(chart: _Chart) -> str:
 @lru_cache(maxsize=256)
 def _render(chart: _Chart) -> str:
     """The chart as SVG text, drawn under matplotlib's default style."""
-    with _DRAWING, warnings.catch_warnings(), matplotlib.style.context(["default", _RC]):
+    with DRAWING_LOCK, warnings.catch_warnings(), matplotlib.style.context(["default", SVG_RC]):
         # Text is left to the browser's fonts (svg.fonttype none): a glyph missing
         # from matplotlib's font only affects its layout estimate, not the chart.
         warnings.filterwarnings(

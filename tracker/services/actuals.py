@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from tracker.db.delivery_models import DeliveryPlan, DeliveryYear
 from tracker.db.models import Contract
-from tracker.domain.calendar import contract_year_bounds
 from tracker.domain.errors import FieldError, InvalidTerms
 from tracker.domain.fields import FieldReader
 from tracker.domain.money import minor_units
@@ -26,6 +25,7 @@ from tracker.services.delivery_rules import (
     optional_text,
     require_delivery,
     require_open_year,
+    require_started,
     require_vendor_staff,
     require_version,
     require_year,
@@ -141,9 +141,9 @@ def record_actuals(
         require_delivery(contract)
         require_year(contract, year)
         row = session.get(DeliveryYear, (contract.id, year))
-        require_version(f"Year {year}'s actuals", row, expected_version)
         require_open_year(session, contract.id, year)
-        _require_started(contract, year, today or datetime.now(UTC).date())
+        require_version(f"Year {year}'s actuals", row, expected_version)
+        require_started(contract, year, today)
         money = contract_currency(contract)
 
         def read(reader: FieldReader) -> tuple[int | None, Decimal | None, str | None]:
@@ -203,15 +203,6 @@ def _set_planned_volume(
         )
     row.planned_volume = text
     row.updated_at, row.updated_by = stamp, actor.label
-
-
-def _require_started(contract: Contract, year: int, today: date) -> None:
-    start = contract_year_bounds(contract.start_date, year)[0]
-    if start > today:
-        raise InvalidTerms(
-            [FieldError("year", f"year {year} starts on {start}; record its actuals once it has"
-                                " started")]
-        )  # fmt: skip
 
 
 def _flush(session: Session, what: str) -> None:

@@ -30,7 +30,7 @@ from tracker.db.models import Contract, ContractYear, Organisation
 from tracker.domain.actuals import ActualFigures, Variance, actual_figures, variance
 from tracker.domain.kpis import KpiStatus, kpi_status
 from tracker.domain.ledger import FundPostings, LedgerYear, fund_ledger
-from tracker.domain.money import Currency, money_text
+from tracker.domain.money import Currency, money_text, units_text
 from tracker.domain.schedule import Schedule, YearFigures
 from tracker.domain.terms_parser import parse_terms
 from tracker.services.access import Actor
@@ -253,6 +253,10 @@ class DeliveryView:
         """Minor units as the amount's canonical text."""
         return money_text(Decimal(units).scaleb(-self.currency.places), self.currency)
 
+    def amount(self, units: int) -> str:
+        """Minor units as a person reads them in a message: 1,234.56 EUR."""
+        return f"{units_text(units, self.currency, grouped=True)} {self.currency.code}"
+
 
 def delivery_view(
     session: Session, actor: Actor, contract_id: int, *, today: date | None = None
@@ -266,6 +270,48 @@ def delivery_view(
         ).one_or_none()
         if contract is None or not actor.sees(contract.buyer_id, contract.vendor_id):
             raise NotFound(f"no contract {contract_id}")
+        return build_view(session, actor, contract, today or datetime.now(UTC).date())
+
+
+def kpi_view(
+    session: Session, actor: Actor, kpi_id: int, *, today: date | None = None
+) -> tuple[DeliveryView, KpiView]:
+    """A KPI within the read model of its contract; NotFound when the actor may not see it."""
+    view = _record_view(session, actor, Kpi, kpi_id, "KPI", today)
+    found = next((kpi for kpi in view.kpis if kpi.id == kpi_id), None)
+    if found is None:
+        raise NotFound(f"no KPI {kpi_id}")
+    return view, found
+
+
+def initiative_view(
+    session: Session, actor: Actor, initiative_id: int, *, today: date | None = None
+) -> tuple[DeliveryView, InitiativeView]:
+    """An initiative within the read model of its contract; NotFound when not visible."""
+    view = _record_view(session, actor, Initiative, initiative_id, "initiative", today)
+    found = next((item for item in view.initiatives if item.id == initiative_id), None)
+    if found is None:
+        raise NotFound(f"no initiative {initiative_id}")
+    return view, found
+
+
+def _record_view(
+    session: Session,
+    actor: Actor,
+    model: type[Kpi] | type[Initiative],
+    record_id: int,
+    what: str,
+    today: date | None,
+) -> DeliveryView:
+    with session.begin():
+        contract = session.scalars(
+            select(Contract)
+            .join(model, model.contract_id == Contract.id)
+            .where(model.id == record_id)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if contract is None or not actor.sees(contract.buyer_id, contract.vendor_id):
+            raise NotFound(f"no {what} {record_id}")
         return build_view(session, actor, contract, today or datetime.now(UTC).date())
 
 
@@ -293,11 +339,14 @@ class _Rows:
                 groups[row.contract_id].append(row)
             return groups
 
-        self.planned = grouped(
-            select(ContractYear)
+        # Plain rows, not ORM objects: a portfolio's years are tens of thousands of rows.
+        self.planned: dict[int, list[Any]] = defaultdict(list)
+        for row in session.execute(
+            select(ContractYear.__table__)
             .where(ContractYear.contract_id.in_(ids))
             .order_by(ContractYear.contract_id, ContractYear.year)
-        )
+        ):
+            self.planned[row.contract_id].append(row)
         self.plans = {
             plan.contract_id: plan
             for plan in session.scalars(
@@ -423,8 +472,11 @@ def year_figures_document(view: DeliveryView, year: int) -> dict[str, Any]:
                  for name in ("opening", "committed", "adjusted", "spent", "closing")},
         "entries": [[item.id, item.kind, money(item.amount)]
                     for item in view.entries if item.year == year],
-        "kpis": {kpi.name: [_text(kpi.year(year).target), _text(kpi.year(year).actual),
-                            *(_text(q) for q in kpi.year(year).quarters)] for kpi in view.kpis},
+        # By id, and only KPIs with a value in the year: renaming a KPI or defining a new
+        # one later leaves a closed year's figures as they were.
+        "kpis": {str(kpi.id): values for kpi in view.kpis
+                 if any(values := [_text(kpi.year(year).target), _text(kpi.year(year).actual),
+                                   *(_text(q) for q in kpi.year(year).quarters)])},
     }  # fmt: skip
 
 

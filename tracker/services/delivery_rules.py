@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tracker.db.delivery_models import DeliveryYear
 from tracker.db.models import Contract
+from tracker.domain.calendar import contract_year_bounds
 from tracker.domain.errors import FieldError, InvalidTerms
 from tracker.domain.fields import FieldReader
 from tracker.domain.money import Currency, currency
@@ -77,6 +78,15 @@ def require_year(contract: Contract, year: int, path: str = "year") -> None:
     if not 1 <= year <= contract.term_years:
         raise InvalidTerms(
             [FieldError(path, f"expected a contract year from 1 to {contract.term_years}")]
+        )
+
+
+def require_started(contract: Contract, year: int, today: date | None) -> None:
+    """InvalidTerms (path ``year``) when the year has not begun by ``today``."""
+    start = contract_year_bounds(contract.start_date, year)[0]
+    if start > (today or datetime.now(UTC).date()):
+        raise InvalidTerms(
+            [FieldError("year", f"year {year} starts on {start}; record it once it has begun")]
         )
 
 

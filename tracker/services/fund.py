@@ -31,6 +31,7 @@ from tracker.services.delivery_rules import (
     require_finance,
     require_open_year,
     require_vendor_staff,
+    require_version,
     require_year,
     snapshot_of,
     validated,
@@ -50,11 +51,16 @@ def record_spending(
     text: object,
     *,
     prefunding: bool = False,
+    expected_version: int | None = None,
     now: datetime | None = None,
     today: date | None = None,
     request: RequestInfo | None = None,
 ) -> int:
-    """Pay from the fund for an approved initiative in a contract year; returns the entry id."""
+    """Pay from the fund for an approved initiative in a contract year; returns the entry id.
+
+    With ``expected_version`` (the initiative's, as the page showed it) a second post of
+    the same form is refused as stale instead of paying twice; the initiative's version
+    moves on with every payment."""
     stamp = now_utc(now)
     with session.begin():
         initiative = session.get(Initiative, initiative_id)
@@ -65,6 +71,8 @@ def record_spending(
         except NotFound:
             raise NotFound(f"no initiative {initiative_id}") from None
         session.refresh(initiative)
+        if expected_version is not None:
+            require_version(f"Initiative “{initiative.title}”", initiative, expected_version)
         require_vendor_staff(actor, contract, "record spending from the fund")
         require_delivery(contract)
         if initiative.status not in FUNDABLE:
@@ -74,6 +82,7 @@ def record_spending(
             )
         entry = _entry(session, actor, contract, "spending", year, amount, text, prefunding,
                        stamp, today, initiative_id=initiative.id)  # fmt: skip
+        initiative.updated_at, initiative.updated_by = stamp, actor.label
         record(session, actor, "spend", "fund_entry", entry.id, contract_id=contract.id,
                after=snapshot_of(entry, _FIELDS), request=request)  # fmt: skip
         return entry.id

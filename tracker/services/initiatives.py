@@ -99,6 +99,7 @@ def update_initiative(
     with session.begin():
         initiative, contract = _locked(session, actor, initiative_id, expected_version)
         require_staff(actor, contract)
+        require_delivery(contract)
         if initiative.status != "proposed":
             raise Conflict(
                 f"the initiative is {_words(initiative.status)}: only proposals can be changed"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from tracker.services.delivery_rules import (
     require_delivery,
     require_open_year,
     require_staff,
+    require_started,
     require_version,
     require_year,
     snapshot_of,
@@ -168,6 +169,7 @@ def record_kpi_result(
     quarters: Mapping[str, object] | None = None,
     expected_version: int,
     now: datetime | None = None,
+    today: date | None = None,
     request: RequestInfo | None = None,
 ) -> int:
     """Record a KPI's result for a year (and, optionally, per quarter); returns the new version."""
@@ -177,9 +179,10 @@ def record_kpi_result(
         require_staff(actor, contract)
         require_delivery(contract)
         require_year(contract, year)
+        require_started(contract, year, today)
         row = session.get(KpiYear, (kpi.id, year))
-        require_version(f"KPI {kpi.name} in year {year}", row, expected_version)
         require_open_year(session, contract.id, year)
+        require_version(f"KPI {kpi.name} in year {year}", row, expected_version)
         given = quarters or {}
         values = validated(
             lambda reader: {

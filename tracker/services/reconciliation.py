@@ -108,7 +108,7 @@ def contract_flags(view: DeliveryView) -> tuple[Flag, ...]:
         if entry.started and entry.ledger.closing < 0 and not prefunded:
             flags.append(
                 Flag("overdrawn", "error", year,
-                     f"the fund closes year {year} at {view.money(entry.ledger.closing)} "
+                     f"the fund closes year {year} at {view.amount(entry.ledger.closing)} "
                      "with no pre-funding entry")
             )  # fmt: skip
         commitment = view.initiatives_per_year
@@ -124,8 +124,8 @@ def contract_flags(view: DeliveryView) -> tuple[Flag, ...]:
         if initiative.over_budget:
             flags.append(
                 Flag("over_budget", "warning", None,
-                     f"“{initiative.title}” has spent {view.money(initiative.spent)} "
-                     f"of a {view.money(initiative.budget)} budget")
+                     f"“{initiative.title}” has spent {view.amount(initiative.spent)} "
+                     f"of a {view.amount(initiative.budget)} budget")
             )  # fmt: skip
     flags += _unspent(view)
     return tuple(flags)
@@ -223,10 +223,10 @@ def _unspent(view: DeliveryView) -> Sequence[Flag]:
     if last.ended:
         return (
             Flag("unspent", "warning", last.year,
-                 f"{view.money(closing)} was left unspent in the fund at the end of the term"),
+                 f"{view.amount(closing)} was left unspent in the fund at the end of the term"),
         )  # fmt: skip
     return (
         Flag("unspent", "info", last.year,
-             f"at the current plan {view.money(closing)} would be left unspent at the end "
+             f"at the current plan {view.amount(closing)} would be left unspent at the end "
              "of the term"),
     )  # fmt: skip

@@ -1,10 +1,12 @@
-"""Demo data: the contracts listed in seed_data/portfolio.json, loaded once each."""
+"""Demo data: the contracts listed in seed_data/portfolio.json, loaded once each, then
+their delivery years (seed_data/delivery.json)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from tracker.services.access import SYSTEM
 from tracker.services.accounts import create_user
 from tracker.services.contracts import create_contract
 from tracker.services.scenarios import create_scenario
+from tracker.services.seed_delivery import seed_delivery
 
 SEED_DATA = Path(__file__).resolve().parent.parent.parent / "seed_data"
 
@@ -29,11 +32,13 @@ DEMO_PASSWORD = "demo-only-tracker"  # noqa: S105  (published in the README, dem
 @dataclass(frozen=True)
 class SeedResult:
     """What a seed run did: codes of the contracts added and of those already there,
-    and the e-mail addresses of the demo accounts it added."""
+    the e-mail addresses of the demo accounts it added, and the codes of the contracts
+    it gave demo delivery data."""
 
     added: tuple[str, ...]
     present: tuple[str, ...]
     users: tuple[str, ...] = ()
+    delivery: tuple[str, ...] = ()
 
 
 def database_is_empty(session: Session) -> bool:
@@ -42,8 +47,12 @@ def database_is_empty(session: Session) -> bool:
         return session.scalar(select(Contract.id).limit(1)) is None
 
 
-def seed_demo(session: Session, folder: Path = SEED_DATA) -> SeedResult:
-    """Add every demo contract whose code is not stored yet; running it twice changes nothing."""
+def seed_demo(
+    session: Session, folder: Path = SEED_DATA, *, today: date | None = None
+) -> SeedResult:
+    """Add every demo contract whose code is not stored yet, then the delivery data of
+    those without any (years that have not begun by ``today`` are left out); running it
+    twice changes nothing."""
     manifest = load_json_document((folder / "portfolio.json").read_bytes())
     assert isinstance(manifest, dict)
     with session.begin():
@@ -68,7 +77,9 @@ def seed_demo(session: Session, folder: Path = SEED_DATA) -> SeedResult:
         document = load_json_document((folder / "contracts" / entry["file"]).read_bytes())
         assert isinstance(document, dict)
         demo_parties |= {str(document["buyer"]), str(document["vendor"])}
-    return SeedResult(tuple(added), tuple(present), seed_demo_users(session, demo_parties))
+    users = seed_demo_users(session, demo_parties)
+    delivery = seed_delivery(session, folder, today=today)
+    return SeedResult(tuple(added), tuple(present), users, delivery)
 
 
 def demo_email(role: str, organisation: str) -> str:

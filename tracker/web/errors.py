@@ -8,10 +8,12 @@ import uuid
 
 from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from tracker.services.errors import Conflict, Forbidden, NotFound, StaleEdit
+from tracker.domain.errors import InvalidTerms
+from tracker.services.errors import ClosedYear, Conflict, Forbidden, NotFound, StaleEdit
 
 log = logging.getLogger("tracker.web")
 
@@ -27,6 +29,7 @@ _TITLES = {
     415: "Unsupported content type",
     422: "Some values need correcting",
     500: "Something went wrong on our side",
+    503: "The database is not answering",
 }
 
 
@@ -38,6 +41,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(NotFound, lambda exc: error_response(404, str(exc)))
     app.register_error_handler(StaleEdit, lambda exc: error_response(409, str(exc)))
     app.register_error_handler(Conflict, lambda exc: error_response(409, str(exc)))
+    app.register_error_handler(ClosedYear, lambda exc: error_response(409, str(exc)))
+    app.register_error_handler(InvalidTerms, _invalid)
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(Forbidden, lambda exc: error_response(403, str(exc)))
     app.register_error_handler(StaleDataError, _stale_data)
     app.register_error_handler(HTTPException, _http_error)
@@ -98,6 +104,19 @@ def _http_error(exc: HTTPException) -> Response:
         if name.lower() != "content-type":
             response.headers[name] = value
     return response
+
+
+def _invalid(exc: InvalidTerms) -> tuple[Response | str, int]:
+    # Forms show these next to their fields; this answers the requests that have no form.
+    return error_response(422, "; ".join(str(error) for error in exc.errors))
+
+
+def _database_unavailable(exc: DBAPIError) -> tuple[Response | str, int]:
+    # The transaction was rolled back whole: nothing of the change was written.
+    log.warning("request %s: database unavailable: %s", request_id(), exc.orig)
+    return error_response(
+        503, "The database did not answer; nothing was changed. Try again in a moment."
+    )
 
 
 def _unexpected(_exc: Exception) -> tuple[Response | str, int]:
