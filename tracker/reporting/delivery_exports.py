@@ -30,7 +30,7 @@ from tracker.domain.money import Currency, from_minor_units, units_text
 from tracker.domain.schedule import PCT_PLACES
 from tracker.reporting.import_cells import EXACT_DIGITS
 from tracker.reporting.import_files import COLUMNS
-from tracker.reporting.schedule_xlsx import money_format, safe_text
+from tracker.reporting.schedule_xlsx import money_format, safe_text, with_fixed_times
 from tracker.services.delivery import COMPARED, DeliveryView
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,7 +40,6 @@ FORMATS = ("csv", "xlsx")
 TABLES = ("actuals", "ledger", "kpis")
 
 _FIXED_TIME = datetime(2000, 1, 1)
-_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _DATE_FORMAT = "yyyy-mm-dd"
 _RATIO_FORMAT = "0.00%"
 _BOLD = Font(bold=True)
@@ -248,7 +247,7 @@ def sheets_xlsx(sheets: Sequence[Sheet], money: Currency) -> bytes:
     raw = io.BytesIO()
     # ExcelWriter, not Workbook.save: save() stamps the current time as "modified".
     ExcelWriter(workbook, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)).save()
-    return _with_fixed_times(raw.getvalue())
+    return with_fixed_times(raw.getvalue())
 
 
 def _write_cell(
@@ -293,17 +292,3 @@ def _set_widths(sheet: Worksheet, table: Sheet, money: Currency) -> None:
 
 def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _with_fixed_times(data: bytes) -> bytes:
-    """The same zip archive with every entry dated ``_ZIP_TIME`` instead of now."""
-    output = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, source.read(info))
-    return output.getvalue()

@@ -79,7 +79,7 @@ def schedule_xlsx(schedule: Schedule, title: str) -> bytes:
     raw = io.BytesIO()
     # ExcelWriter, not Workbook.save: save() stamps the current time as "modified".
     ExcelWriter(workbook, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)).save()
-    return _with_fixed_times(raw.getvalue())
+    return with_fixed_times(raw.getvalue())
 
 
 def money_format(money: Currency) -> str:
@@ -138,7 +138,7 @@ def _set_widths(sheet: Worksheet, schedule: Schedule) -> None:
         sheet.column_dimensions[get_column_letter(column)].width = width
 
 
-def _with_fixed_times(data: bytes) -> bytes:
+def with_fixed_times(data: bytes) -> bytes:
     """The same zip archive with every entry dated ``_ZIP_TIME`` instead of now."""
     output = io.BytesIO()
     with (

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.db.delivery_models import DeliveryYear
+from tracker.db.delivery_models import DeliveryYear, Initiative, Kpi
 from tracker.db.models import Contract
 from tracker.domain.calendar import contract_year_bounds
 from tracker.domain.errors import FieldError, InvalidTerms
@@ -44,6 +44,25 @@ def locked_contract(session: Session, actor: Actor, contract_id: int) -> Contrac
     if contract is None or not actor.sees(contract.buyer_id, contract.vendor_id):
         raise NotFound(f"no contract {contract_id}")
     return contract
+
+
+R = TypeVar("R", Kpi, Initiative)
+
+
+def locked_record(
+    session: Session, actor: Actor, model: type[R], record_id: int, what: str
+) -> tuple[R, Contract]:
+    """A KPI or initiative with its contract locked (see ``locked_contract``), read afresh
+    after the lock; NotFound, named ``what``, when the actor may not see it."""
+    record = session.get(model, record_id)
+    if record is None:
+        raise NotFound(f"no {what} {record_id}")
+    try:
+        contract = locked_contract(session, actor, record.contract_id)
+    except NotFound:
+        raise NotFound(f"no {what} {record_id}") from None
+    session.refresh(record)
+    return record, contract
 
 
 def require_delivery(contract: Contract) -> None:

@@ -25,6 +25,7 @@ from tracker.services.delivery import DeliveryView, build_view
 from tracker.services.delivery_rules import (
     contract_currency,
     locked_contract,
+    locked_record,
     long_text,
     now_utc,
     require_delivery,
@@ -36,7 +37,7 @@ from tracker.services.delivery_rules import (
     snapshot_of,
     validated,
 )
-from tracker.services.errors import Conflict, NotFound
+from tracker.services.errors import Conflict
 from tracker.services.initiatives import FUNDABLE
 
 _FIELDS = ("year", "kind", "initiative_id", "amount", "prefunding", "text")
@@ -63,14 +64,9 @@ def record_spending(
     moves on with every payment."""
     stamp = now_utc(now)
     with session.begin():
-        initiative = session.get(Initiative, initiative_id)
-        if initiative is None:
-            raise NotFound(f"no initiative {initiative_id}")
-        try:
-            contract = locked_contract(session, actor, initiative.contract_id)
-        except NotFound:
-            raise NotFound(f"no initiative {initiative_id}") from None
-        session.refresh(initiative)
+        initiative, contract = locked_record(
+            session, actor, Initiative, initiative_id, "initiative"
+        )
         if expected_version is not None:
             require_version(f"Initiative “{initiative.title}”", initiative, expected_version)
         require_vendor_staff(actor, contract, "record spending from the fund")

@@ -22,6 +22,7 @@ from tracker.services.audit import RequestInfo, record
 from tracker.services.delivery_rules import (
     contract_currency,
     locked_contract,
+    locked_record,
     long_text,
     now_utc,
     optional_text,
@@ -32,7 +33,7 @@ from tracker.services.delivery_rules import (
     snapshot_of,
     validated,
 )
-from tracker.services.errors import Conflict, Forbidden, NotFound
+from tracker.services.errors import Conflict, Forbidden
 
 _FIELDS = (
     "title", "description", "expected_saving", "kpi_id", "expected_kpi_effect", "budget",
@@ -215,14 +216,7 @@ def move_initiative(
 def _locked(
     session: Session, actor: Actor, initiative_id: int, expected_version: int
 ) -> tuple[Initiative, Contract]:
-    initiative = session.get(Initiative, initiative_id)
-    if initiative is None:
-        raise NotFound(f"no initiative {initiative_id}")
-    try:
-        contract = locked_contract(session, actor, initiative.contract_id)
-    except NotFound:
-        raise NotFound(f"no initiative {initiative_id}") from None
-    session.refresh(initiative)
+    initiative, contract = locked_record(session, actor, Initiative, initiative_id, "initiative")
     require_version(f"Initiative “{initiative.title}”", initiative, expected_version)
     return initiative, contract
 

@@ -17,6 +17,7 @@ from tracker.services.access import Actor
 from tracker.services.audit import RequestInfo, record
 from tracker.services.delivery_rules import (
     locked_contract,
+    locked_record,
     now_utc,
     require_delivery,
     require_open_year,
@@ -27,7 +28,7 @@ from tracker.services.delivery_rules import (
     snapshot_of,
     validated,
 )
-from tracker.services.errors import DuplicateName, NotFound, StaleEdit
+from tracker.services.errors import DuplicateName, StaleEdit
 
 #: Results and targets lie within this range (percentages, counts, hours, amounts).
 KPI_LIMIT = Decimal("1000000000000")
@@ -140,7 +141,7 @@ def update_kpi(
     """Change a KPI's definition and the targets of its open years."""
     stamp = now_utc(now)
     with session.begin():
-        kpi, contract = _locked_kpi(session, actor, kpi_id)
+        kpi, contract = locked_record(session, actor, Kpi, kpi_id, "KPI")
         require_staff(actor, contract)
         require_delivery(contract)
         require_version(f"KPI {kpi.name}", kpi, expected_version)
@@ -175,7 +176,7 @@ def record_kpi_result(
     """Record a KPI's result for a year (and, optionally, per quarter); returns the new version."""
     stamp = now_utc(now)
     with session.begin():
-        kpi, contract = _locked_kpi(session, actor, kpi_id)
+        kpi, contract = locked_record(session, actor, Kpi, kpi_id, "KPI")
         require_staff(actor, contract)
         require_delivery(contract)
         require_year(contract, year)
@@ -199,18 +200,6 @@ def record_kpi_result(
                before=before, after={"year": year, **snapshot_of(row, _YEAR_FIELDS)},
                request=request)  # fmt: skip
         return row.version
-
-
-def _locked_kpi(session: Session, actor: Actor, kpi_id: int) -> tuple[Kpi, Contract]:
-    kpi = session.get(Kpi, kpi_id)
-    if kpi is None:
-        raise NotFound(f"no KPI {kpi_id}")
-    try:
-        contract = locked_contract(session, actor, kpi.contract_id)
-    except NotFound:
-        raise NotFound(f"no KPI {kpi_id}") from None
-    session.refresh(kpi)
-    return kpi, contract
 
 
 def _apply(kpi: Kpi, definition: KpiDefinition, actor: Actor, stamp: datetime) -> None:
