@@ -1,17 +1,19 @@
 """Demo delivery years: actuals, KPIs, initiatives and fund postings of the demo contracts.
 
 ``seed_data/delivery.json`` holds them by contract code and contract year, never by
-calendar date. They are written through the delivery services as the system, so that
-every rule applies and every change is in the audit trail. A contract that already has
-delivery data of its own is left alone; a year that has not started on the day the
-seed runs is skipped (the same file keeps working in later years), and so is a year
-close the rules refuse.
+calendar date. They are written through the delivery services as the demo
+accounts of each side (the vendor's staff record costs, each side approves its own
+initiatives, finance adjusts and closes; the system where a demo account is missing),
+so that every rule applies and every change is in the audit trail under a person. A
+contract that already has delivery data of its own is left alone; a year that has not
+started on the day the seed runs is skipped (the same file keeps working in later
+years), and so is a year close the rules refuse.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from tracker.db.account_models import Membership, User
 from tracker.db.delivery_models import (
     DeliveryPlan,
     DeliveryYear,
@@ -30,7 +33,7 @@ from tracker.db.delivery_models import (
 from tracker.db.models import Contract
 from tracker.domain.calendar import contract_year_bounds
 from tracker.domain.json_document import load_json_document
-from tracker.services.access import SYSTEM
+from tracker.services.access import SYSTEM, Actor
 from tracker.services.actuals import record_actuals, set_delivery_plan
 from tracker.services.delivery_rules import DELIVERY_STATUSES
 from tracker.services.errors import Conflict
@@ -50,6 +53,12 @@ class _Target:
     contract_id: int
     start_date: date
     today: date
+    #: (side, role) -> the demo account acting for that side in that role
+    people: Mapping[tuple[str, str], Actor] = field(default_factory=dict)
+
+    def person(self, side: str, role: str = "staff") -> Actor:
+        """The demo account of ``side`` with ``role``, or the system when there is none."""
+        return self.people.get((side, role), SYSTEM)
 
     def started(self, year: int) -> bool:
         """Whether contract year ``year`` has begun by the day the seed runs."""
@@ -86,14 +95,37 @@ def _contracts_without_delivery(
     ]
     with session.begin():
         rows = session.execute(
-            select(Contract.code, Contract.id, Contract.start_date).where(
+            select(
+                Contract.code,
+                Contract.id,
+                Contract.start_date,
+                Contract.buyer_id,
+                Contract.vendor_id,
+            ).where(
                 Contract.code.in_(codes),
                 Contract.status.in_(sorted(DELIVERY_STATUSES)),
                 Contract.archived_at.is_(None),
                 *(~clause for clause in recorded),
             )
         ).all()
-    return {code: _Target(contract_id, start, today) for code, contract_id, start in rows}
+        accounts: dict[tuple[int, str], Actor] = {}
+        for user_id, email, organisation_id, role in session.execute(
+            select(User.id, User.email, Membership.organisation_id, Membership.role)
+            .join(Membership, Membership.user_id == User.id)
+            .where(User.email.like("%.demo"), User.disabled_at.is_(None))
+            .order_by(User.id)
+        ):
+            accounts.setdefault(
+                (organisation_id, role), Actor(user_id, email, {organisation_id: role})
+            )
+    return {
+        code: _Target(contract_id, start, today, {
+            (side, role): accounts[(party, role)]
+            for side, party in (("buyer", buyer_id), ("vendor", vendor_id))
+            for role in ("staff", "finance", "admin") if (party, role) in accounts
+        })
+        for code, contract_id, start, buyer_id, vendor_id in rows
+    }  # fmt: skip
 
 
 def _load_contract(session: Session, target: _Target, data: Mapping[str, Any]) -> None:
@@ -103,7 +135,7 @@ def _load_contract(session: Session, target: _Target, data: Mapping[str, Any]) -
     commitment = data.get("initiatives_per_year")
     if volume is not None or commitment is not None:
         set_delivery_plan(
-            session, SYSTEM, contract_id,
+            session, target.person("vendor"), contract_id,
             volume_name=volume["name"] if volume else None,
             volume_unit=volume.get("unit") if volume else None,
             planned_volumes=_by_year(volume["planned"]) if volume else {},
@@ -113,7 +145,7 @@ def _load_contract(session: Session, target: _Target, data: Mapping[str, Any]) -
     for year, actual in _by_year(data.get("actuals", {})).items():
         if target.started(year):
             record_actuals(
-                session, SYSTEM, contract_id, year,
+                session, target.person("vendor"), contract_id, year,
                 actual_cost=actual["cost"], actual_volume=actual.get("volume"),
                 note=actual.get("note"),
                 expected_version=_version(session, DeliveryYear, contract_id=contract_id,
@@ -127,12 +159,19 @@ def _load_contract(session: Session, target: _Target, data: Mapping[str, Any]) -
         year = int(adjustment["year"])
         if target.started(year):
             record_adjustment(
-                session, SYSTEM, contract_id, year, adjustment["amount"], adjustment["reason"],
+                session, target.person("vendor", "finance"), contract_id, year,
+                adjustment["amount"], adjustment["reason"],
                 prefunding=bool(adjustment.get("prefunding", False)), today=target.today,
             )  # fmt: skip
     for year in data.get("close", ()):
         try:
-            close_year(session, SYSTEM, contract_id, int(year), today=target.today)
+            close_year(
+                session,
+                target.person("buyer", "finance"),
+                contract_id,
+                int(year),
+                today=target.today,
+            )
         except Conflict:
             # Not closable on this day (not ended yet, or something missing): left open.
             continue
@@ -141,17 +180,18 @@ def _load_contract(session: Session, target: _Target, data: Mapping[str, Any]) -
 def _load_kpi(session: Session, target: _Target, kpi: Mapping[str, Any]) -> int:
     """A KPI with its targets, and its results for the years that have begun."""
     kpi_id = create_kpi(
-        session, SYSTEM, target.contract_id,
+        session, target.person("vendor"), target.contract_id,
         name=kpi["name"], unit=kpi["unit"], higher_is_better=kpi["better"],
         tolerance=kpi.get("tolerance"), targets=_by_year(kpi.get("targets", {})),
     )  # fmt: skip
     for year, result in _by_year(kpi.get("results", {})).items():
         if target.started(year):
             record_kpi_result(
-                session, SYSTEM, kpi_id, year,
+                session, target.person("vendor"), kpi_id, year,
                 actual=result.get("actual"),
                 quarters=dict(zip(QUARTERS, result.get("quarters", ()), strict=False)),
                 expected_version=_version(session, KpiYear, kpi_id=kpi_id, year=year),
+                today=target.today,
             )  # fmt: skip
     return kpi_id
 
@@ -171,22 +211,35 @@ def _load_initiative(
         "expected_kpi_effect": item.get("expected_kpi_effect"),
     }
     initiative_id = propose_initiative(
-        session, SYSTEM, target.contract_id, fields, side=item["proposed_by"]
+        session,
+        target.person(item["proposed_by"]),
+        target.contract_id,
+        fields,
+        side=item["proposed_by"],
     )
 
     def version() -> int:
         return _version(session, Initiative, id=initiative_id)
 
     for side in item.get("approved_by", ()):
-        approve_initiative(session, SYSTEM, initiative_id, expected_version=version(), side=side)
+        approve_initiative(
+            session, target.person(side), initiative_id, expected_version=version(), side=side
+        )
     status = item["status"]
     if status in {"in_progress", "delivered"}:
-        move_initiative(session, SYSTEM, initiative_id, "in_progress", expected_version=version())
+        move_initiative(
+            session,
+            target.person("vendor"),
+            initiative_id,
+            "in_progress",
+            expected_version=version(),
+        )
     for spending in item.get("spending", ()):
         year = int(spending["year"])
         if target.started(year):
             record_spending(
-                session, SYSTEM, initiative_id, year, spending["amount"], spending["text"],
+                session, target.person("vendor"), initiative_id, year, spending["amount"],
+                spending["text"],
                 prefunding=bool(spending.get("prefunding", False)), today=target.today,
             )  # fmt: skip
     if status == "delivered":
@@ -194,13 +247,14 @@ def _load_initiative(
         year = int(delivered["year"])
         if target.started(year):
             move_initiative(
-                session, SYSTEM, initiative_id, "delivered", expected_version=version(),
+                session, target.person("vendor"), initiative_id, "delivered",
+                expected_version=version(),
                 delivered_year=str(year), realised_saving=delivered["realised_saving"],
                 note=delivered.get("note"),
             )  # fmt: skip
     elif status == "dropped":
-        move_initiative(session, SYSTEM, initiative_id, "dropped", expected_version=version(),
-             note=item["reason"])  # fmt: skip
+        move_initiative(session, target.person(item["proposed_by"]), initiative_id, "dropped",
+                        expected_version=version(), note=item["reason"])  # fmt: skip
 
 
 def _by_year(values: Mapping[str, Any]) -> dict[int, Any]:
