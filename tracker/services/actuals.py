@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -83,7 +84,8 @@ def set_delivery_plan(
                         places=3,
                     )
                 )
-            if name is None and any(v is not None for v in volumes.values()):
+            named = not (volume_name is None or str(volume_name).strip() == "")
+            if not named and any(v is not None for v in volumes.values()):
                 reader.error("volume_name", "name the volume driver the planned volumes count")
             if name is not None and all(v is None for v in volumes.values()):
                 reader.error("planned_volume_1", "give the planned volume of at least one year")
@@ -166,7 +168,7 @@ def record_actuals(
             return None if cost is None else minor_units(cost, money), volume, text
 
         cost, volume, text = validated(read)
-        before = snapshot_of(row, _YEAR_FIELDS) if row else None
+        before = _snapshot(row, contract) if row else None
         if row is None:
             row = DeliveryYear(contract_id=contract.id, year=year, version=1)
             session.add(row)
@@ -176,7 +178,7 @@ def record_actuals(
         row.updated_at, row.updated_by = stamp, actor.label
         _flush(session, f"Year {year}'s actuals")
         record(session, actor, "record_actuals", "delivery_year", year, contract_id=contract.id,
-               before=before, after=snapshot_of(row, _YEAR_FIELDS), request=request)  # fmt: skip
+               before=before, after=_snapshot(row, contract), request=request)  # fmt: skip
         return row.version
 
 
@@ -215,3 +217,8 @@ def _flush(session: Session, what: str) -> None:
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
+
+
+def _snapshot(row: DeliveryYear, contract: Contract) -> Mapping[str, Any]:
+    """What the audit trail records of the row, amounts in the contract's currency."""
+    return snapshot_of(row, _YEAR_FIELDS, contract_currency(contract))

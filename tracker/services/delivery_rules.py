@@ -18,7 +18,7 @@ from tracker.db.models import Contract
 from tracker.domain.calendar import contract_year_bounds
 from tracker.domain.errors import FieldError, InvalidTerms
 from tracker.domain.fields import FieldReader
-from tracker.domain.money import Currency, currency
+from tracker.domain.money import Currency, currency, units_text
 from tracker.services.access import Actor
 from tracker.services.errors import ClosedYear, Conflict, Forbidden, NotFound, StaleEdit
 
@@ -173,9 +173,21 @@ def long_text(reader: FieldReader, value: object, path: str, *, required: bool) 
     return "\n".join(kept)
 
 
-def snapshot_of(record: Any, fields: tuple[str, ...]) -> Mapping[str, Any]:
-    """The audit trail's view of a record: the named fields, as plain values."""
-    return {name: _plain(getattr(record, name)) for name in fields}
+#: Fields of delivery records that hold money (integer minor units).
+MONEY_FIELDS = frozenset({"actual_cost", "expected_saving", "budget", "realised_saving", "amount"})
+
+
+def snapshot_of(
+    record: Any, fields: tuple[str, ...], money: Currency | None = None
+) -> Mapping[str, Any]:
+    """The audit trail's view of a record: the named fields, as plain values; with the
+    contract's currency, amounts as a person reads them (1234.56, not 123456)."""
+    snapshot = {name: _plain(getattr(record, name)) for name in fields}
+    if money is not None:
+        for name in MONEY_FIELDS.intersection(fields):
+            if snapshot[name] is not None:
+                snapshot[name] = units_text(snapshot[name], money)
+    return snapshot
 
 
 def _plain(value: Any) -> Any:

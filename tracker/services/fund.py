@@ -8,7 +8,9 @@ of the fund), so that an overspend is never silent.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -80,7 +82,7 @@ def record_spending(
                        stamp, today, initiative_id=initiative.id)  # fmt: skip
         initiative.updated_at, initiative.updated_by = stamp, actor.label
         record(session, actor, "spend", "fund_entry", entry.id, contract_id=contract.id,
-               after=snapshot_of(entry, _FIELDS), request=request)  # fmt: skip
+               after=_snapshot(entry, contract), request=request)  # fmt: skip
         return entry.id
 
 
@@ -108,7 +110,7 @@ def record_adjustment(
         entry = _entry(session, actor, contract, "adjustment", year, amount, reason, prefunding,
                        stamp, today)  # fmt: skip
         record(session, actor, "adjust", "fund_entry", entry.id, contract_id=contract.id,
-               after=snapshot_of(entry, _FIELDS), request=request)  # fmt: skip
+               after=_snapshot(entry, contract), request=request)  # fmt: skip
         return entry.id
 
 
@@ -189,3 +191,8 @@ def _require_cover(view: DeliveryView, year: int, kind: str, amount: int, prefun
                 )
             ]
         )
+
+
+def _snapshot(entry: FundEntry, contract: Contract) -> Mapping[str, Any]:
+    """What the audit trail records of the entry, amounts in the contract's currency."""
+    return snapshot_of(entry, _FIELDS, contract_currency(contract))

@@ -8,6 +8,7 @@ approvals already given, so that both sides approve what is finally written.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -81,7 +82,7 @@ def propose_initiative(
         session.add(initiative)
         session.flush()
         record(session, actor, "propose", "initiative", initiative.id, contract_id=contract.id,
-               after=snapshot_of(initiative, _FIELDS), request=request)  # fmt: skip
+               after=_snapshot(initiative, contract), request=request)  # fmt: skip
         return initiative.id
 
 
@@ -106,14 +107,14 @@ def update_initiative(
                 f"the initiative is {_words(initiative.status)}: only proposals can be changed"
             )
         values = validated(lambda reader: _read(reader, session, contract, fields))
-        before = snapshot_of(initiative, _FIELDS)
+        before = _snapshot(initiative, contract)
         for name, value in values.items():
             setattr(initiative, name, value)
         initiative.buyer_approved_at = initiative.buyer_approved_by = None
         initiative.vendor_approved_at = initiative.vendor_approved_by = None
         initiative.updated_at, initiative.updated_by = stamp, actor.label
         record(session, actor, "update", "initiative", initiative.id, contract_id=contract.id,
-               before=before, after=snapshot_of(initiative, _FIELDS), request=request)  # fmt: skip
+               before=before, after=_snapshot(initiative, contract), request=request)  # fmt: skip
 
 
 def approve_initiative(
@@ -138,14 +139,14 @@ def approve_initiative(
             raise Conflict(f"the initiative is already {_words(initiative.status)}")
         if getattr(initiative, f"{approver}_approved_at") is not None:
             raise Conflict(f"the {approver} has already approved this initiative")
-        before = snapshot_of(initiative, _FIELDS)
+        before = _snapshot(initiative, contract)
         setattr(initiative, f"{approver}_approved_at", stamp)
         setattr(initiative, f"{approver}_approved_by", actor.label)
         if initiative.buyer_approved_at and initiative.vendor_approved_at:
             initiative.status = "approved"
         initiative.updated_at, initiative.updated_by = stamp, actor.label
         record(session, actor, f"approve_{approver}", "initiative", initiative.id,
-               contract_id=contract.id, before=before, after=snapshot_of(initiative, _FIELDS),
+               contract_id=contract.id, before=before, after=_snapshot(initiative, contract),
                request=request)  # fmt: skip
         return initiative.status
 
@@ -180,7 +181,7 @@ def move_initiative(
             require_staff(actor, contract)
         else:
             require_vendor_staff(actor, contract, f"mark an initiative {_words(status)}")
-        before = snapshot_of(initiative, _FIELDS)
+        before = _snapshot(initiative, contract)
         money = contract_currency(contract)
 
         def read(reader: FieldReader) -> dict[str, Any]:
@@ -210,7 +211,7 @@ def move_initiative(
         initiative.status = status
         initiative.updated_at, initiative.updated_by = stamp, actor.label
         record(session, actor, status, "initiative", initiative.id, contract_id=contract.id,
-               before=before, after=snapshot_of(initiative, _FIELDS), request=request)  # fmt: skip
+               before=before, after=_snapshot(initiative, contract), request=request)  # fmt: skip
 
 
 def _locked(
@@ -277,3 +278,8 @@ def _kpi_of(reader: FieldReader, session: Session, contract: Contract, value: ob
 
 def _words(status: str) -> str:
     return status.replace("_", " ")
+
+
+def _snapshot(initiative: Initiative, contract: Contract) -> Mapping[str, Any]:
+    """What the audit trail records of the initiative, amounts in the contract's currency."""
+    return snapshot_of(initiative, _FIELDS, contract_currency(contract))
