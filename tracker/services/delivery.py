@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from tracker.db.delivery_models import (
     DeliveryPlan,
@@ -25,6 +26,7 @@ from tracker.db.delivery_models import (
     FundEntry,
     Initiative,
     Kpi,
+    KpiYear,
 )
 from tracker.db.models import Contract, ContractYear, Organisation
 from tracker.domain.actuals import ActualFigures, Variance, actual_figures, variance
@@ -333,42 +335,44 @@ class _Rows:
     """Every stored row the read models of some contracts need, grouped by contract."""
 
     def __init__(self, session: Session, ids: list[int], party_ids: set[int]) -> None:
-        def grouped(statement: Any) -> dict[int, list[Any]]:
+        # Plain rows, not ORM objects: a portfolio holds tens of thousands of them, and
+        # the read model only reads them.
+        def grouped(statement: Any, key: str = "contract_id") -> dict[int, list[Any]]:
             groups: dict[int, list[Any]] = defaultdict(list)
-            for row in session.scalars(statement.execution_options(populate_existing=True)):
-                groups[row.contract_id].append(row)
+            for row in session.execute(statement):
+                groups[getattr(row, key)].append(row)
             return groups
 
-        # Plain rows, not ORM objects: a portfolio's years are tens of thousands of rows.
-        self.planned: dict[int, list[Any]] = defaultdict(list)
-        for row in session.execute(
+        self.planned = grouped(
             select(ContractYear.__table__)
             .where(ContractYear.contract_id.in_(ids))
             .order_by(ContractYear.contract_id, ContractYear.year)
-        ):
-            self.planned[row.contract_id].append(row)
+        )
         self.plans = {
-            plan.contract_id: plan
-            for plan in session.scalars(
-                select(DeliveryPlan)
-                .where(DeliveryPlan.contract_id.in_(ids))
-                .execution_options(populate_existing=True)
+            row.contract_id: row
+            for row in session.execute(
+                select(DeliveryPlan.__table__).where(DeliveryPlan.contract_id.in_(ids))
             )
         }
-        self.years = grouped(select(DeliveryYear).where(DeliveryYear.contract_id.in_(ids)))
+        self.years = grouped(
+            select(DeliveryYear.__table__).where(DeliveryYear.contract_id.in_(ids))
+        )
         self.kpis = grouped(
-            select(Kpi)
-            .where(Kpi.contract_id.in_(ids))
-            .options(selectinload(Kpi.years))
-            .order_by(Kpi.name)
+            select(Kpi.__table__).where(Kpi.contract_id.in_(ids)).order_by(Kpi.name, Kpi.id)
+        )
+        self.kpi_years = grouped(
+            select(KpiYear.__table__)
+            .join(Kpi.__table__, Kpi.id == KpiYear.kpi_id)
+            .where(Kpi.contract_id.in_(ids)),
+            "kpi_id",
         )
         self.initiatives = grouped(
-            select(Initiative)
+            select(Initiative.__table__)
             .where(Initiative.contract_id.in_(ids))
             .order_by(Initiative.planned_year, Initiative.id)
         )
         self.entries = grouped(
-            select(FundEntry)
+            select(FundEntry.__table__)
             .where(FundEntry.contract_id.in_(ids))
             .order_by(FundEntry.year, FundEntry.id)
         )
@@ -384,7 +388,10 @@ def _assemble(actor: Actor, contract: Contract, stored: _Rows, today: date) -> D
     schedule = stored_schedule(terms.currency, stored.planned[contract.id], contract.npv_net_margin)
     plan = stored.plans.get(contract.id)
     rows = {row.year: row for row in stored.years[contract.id]}
-    kpis = tuple(_kpi_view(kpi, contract.term_years) for kpi in stored.kpis[contract.id])
+    kpis = tuple(
+        _kpi_view(kpi, stored.kpi_years[kpi.id], contract.term_years)
+        for kpi in stored.kpis[contract.id]
+    )
     entries, initiatives = _entries_and_initiatives(
         stored.entries[contract.id], stored.initiatives[contract.id], kpis
     )
@@ -503,7 +510,7 @@ def _permissions(actor: Actor, contract: Contract) -> Permissions:
 def _year_view(
     figures: YearFigures,
     actual: ActualFigures | None,
-    row: DeliveryYear | None,
+    row: Any,
     line: LedgerYear,
     today: date,
     delivered: int,
@@ -527,12 +534,15 @@ def _year_view(
     )
 
 
-def _kpi_view(kpi: Kpi, term_years: int) -> KpiView:
+def _kpi_view(kpi: Any, rows: Sequence[Any], term_years: int) -> KpiView:
     tolerance = Decimal(kpi.tolerance)
-    stored = {row.year: row for row in kpi.years}
+    stored = {row.year: row for row in rows}
     years = []
     for year in range(1, term_years + 1):
         row = stored.get(year)
+        if row is None:
+            years.append(_empty_kpi_year(year))
+            continue
         target = _decimal(row.target) if row else None
         actual = _decimal(row.actual) if row else None
         quarters = tuple(_decimal(getattr(row, f"q{n}")) if row else None for n in range(1, 5))
@@ -555,8 +565,14 @@ def _kpi_view(kpi: Kpi, term_years: int) -> KpiView:
     )  # fmt: skip
 
 
+@lru_cache(maxsize=64)
+def _empty_kpi_year(year: int) -> KpiYearView:
+    # Most KPI years of a long contract hold nothing yet; they share one value each.
+    return KpiYearView(year, None, None, (None,) * 4, None, (None,) * 4, 0, None, None)
+
+
 def _status(
-    kpi: Kpi, actual: Decimal | None, target: Decimal | None, tolerance: Decimal
+    kpi: Any, actual: Decimal | None, target: Decimal | None, tolerance: Decimal
 ) -> KpiStatus | None:
     if actual is None or target is None:
         return None
@@ -564,8 +580,8 @@ def _status(
 
 
 def _entries_and_initiatives(
-    stored_entries: Sequence[FundEntry],
-    initiatives: Sequence[Initiative],
+    stored_entries: Sequence[Any],
+    initiatives: Sequence[Any],
     kpis: Sequence[KpiView],
 ) -> tuple[tuple[FundEntryView, ...], tuple[InitiativeView, ...]]:
     titles = {item.id: item.title for item in initiatives}
