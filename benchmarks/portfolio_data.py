@@ -9,7 +9,9 @@ describe the same contracts and an interrupted build can be resumed.
 
 Contracts are created one by one with ``create_contract()``: it validates the
 terms, computes the schedule and stores it with the totals, which is the honest
-cost of filling the database.
+cost of filling the database. The contracts in delivery then receive their delivery
+years (actuals, KPIs, initiatives, fund postings, closed years) through the delivery
+services: see delivery_data.py.
 """
 
 from __future__ import annotations
@@ -25,17 +27,29 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from delivery_data import COMPLETED_AT, DeliveryReport, delivery_contract_ids, load_delivery
 from sqlalchemy import Engine, create_engine, func, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.db.delivery_models import (
+    DeliveryPlan,
+    DeliveryYear,
+    FundEntry,
+    Initiative,
+    Kpi,
+    KpiYear,
+)
 from tracker.db.migrate import current_revision, head_revision, upgrade
 from tracker.db.models import STATUSES, Contract, ContractYear, Scenario
 from tracker.db.session import make_engine
+from tracker.services.access import SYSTEM
 from tracker.services.contracts import create_contract, set_archived
 from tracker.services.scenarios import create_scenario
 
 SEED_CONTRACTS = Path(__file__).resolve().parent.parent / "seed_data" / "contracts"
-#: Bump when the generated contracts change, so that stored databases are not reused.
+#: Bump when the generated contracts or their delivery data change, so that stored
+#: databases are not reused. (A database stored before delivery data existed is completed:
+#: each contract's delivery data is loaded until its last step is stored.)
 CODE_PREFIX = "BW1-"
 SEED = 5000
 CURRENCIES = ("EUR", "GBP", "USD")
@@ -165,6 +179,19 @@ def _with_split(document: dict[str, Any], reinvest: str, buyer: str) -> dict[str
 
 
 @dataclass(frozen=True)
+class DeliverySizes:
+    """What the delivery tables hold."""
+
+    contracts: int
+    actual_years: int
+    closed_years: int
+    kpis: int
+    kpi_results: int
+    initiatives: int
+    fund_entries: int
+
+
+@dataclass(frozen=True)
 class BuildReport:
     """How the benchmark database was obtained."""
 
@@ -173,11 +200,13 @@ class BuildReport:
     years: int
     created: int
     seconds: float
+    delivery: DeliveryReport
+    delivery_sizes: DeliverySizes
 
     @property
     def reused(self) -> bool:
-        """Whether every contract was already stored."""
-        return self.created == 0
+        """Whether every contract and its delivery data were already stored."""
+        return self.created == 0 and self.delivery.loaded == 0
 
 
 class ForeignData(RuntimeError):
@@ -213,9 +242,11 @@ def build_database(
     url: str,
     count: int,
     progress: Callable[[int, int, float], None] | None = None,
+    delivery_progress: Callable[[int, int, float], None] | None = None,
 ) -> BuildReport:
-    """Migrate the database at ``url`` and store whichever of the ``count`` contracts
-    are missing; reuses a complete database as it is."""
+    """Migrate the database at ``url``, store whichever of the ``count`` contracts are
+    missing, then the delivery data of those in delivery that lack it; reuses a
+    complete database as it is."""
     ensure_postgres_database(url)
     engine = make_engine(url)
     try:
@@ -240,9 +271,15 @@ def build_database(
                 if progress and (done % 500 == 0 or done == len(todo)):
                     progress(done, len(todo), (time.perf_counter_ns() - started) / 1e9)
         seconds = (time.perf_counter_ns() - started) / 1e9
+        with factory() as session:
+            in_delivery = delivery_contract_ids(session, [p.code for p in plan])
+            delivery = load_delivery(session, in_delivery, delivery_progress)
         contracts, years = _sizes(engine)
         _analyse(engine)
-        return BuildReport(url, contracts, years, len(todo), seconds if todo else 0.0)
+        return BuildReport(
+            url, contracts, years, len(todo), seconds if todo else 0.0, delivery,
+            _delivery_sizes(engine),
+        )  # fmt: skip
     finally:
         engine.dispose()
 
@@ -279,17 +316,17 @@ def _store(session: Session, contract: PlannedContract, stored: _Stored | None) 
     """Create the contract (unless stored), then its missing scenarios, then archive it."""
     if stored is None:
         contract_id = create_contract(
-            session, contract.document, code=contract.code, status=contract.status
+            session, SYSTEM, contract.document, code=contract.code, status=contract.status
         )
         stored = _Stored(contract_id, False, frozenset())
     for name, document in contract.scenarios:
         if name not in stored.scenarios:
-            create_scenario(session, stored.id, name, document)
+            create_scenario(session, SYSTEM, stored.id, name, document)
     if contract.archived and not stored.archived:
         with session.begin():
             version = session.scalar(select(Contract.version).where(Contract.id == stored.id))
         assert version is not None
-        set_archived(session, stored.id, True, expected_version=version)
+        set_archived(session, SYSTEM, stored.id, True, expected_version=version)
 
 
 def _sizes(engine: Engine) -> tuple[int, int]:
@@ -297,6 +334,23 @@ def _sizes(engine: Engine) -> tuple[int, int]:
         contracts = session.scalar(select(func.count(Contract.id))) or 0
         years = session.scalar(select(func.count()).select_from(ContractYear)) or 0
     return contracts, years
+
+
+def _delivery_sizes(engine: Engine) -> DeliverySizes:
+    with Session(engine) as session, session.begin():
+
+        def count(statement: Any) -> int:
+            return int(session.scalar(statement) or 0)
+
+        return DeliverySizes(
+            contracts=count(select(func.count()).where(DeliveryPlan.updated_at == COMPLETED_AT)),
+            actual_years=count(select(func.count()).where(DeliveryYear.actual_cost.is_not(None))),
+            closed_years=count(select(func.count()).where(DeliveryYear.closed_at.is_not(None))),
+            kpis=count(select(func.count(Kpi.id))),
+            kpi_results=count(select(func.count()).where(KpiYear.actual.is_not(None))),
+            initiatives=count(select(func.count(Initiative.id))),
+            fund_entries=count(select(func.count(FundEntry.id))),
+        )
 
 
 def _analyse(engine: Engine) -> None:

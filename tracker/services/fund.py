@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from tracker.db.delivery_models import FundEntry, Initiative
 from tracker.db.models import Contract
@@ -81,6 +82,8 @@ def record_spending(
         entry = _entry(session, actor, contract, "spending", year, amount, text, prefunding,
                        stamp, today, initiative_id=initiative.id)  # fmt: skip
         initiative.updated_at, initiative.updated_by = stamp, actor.label
+        # The version must move on even when the stamp equals the previous one.
+        flag_modified(initiative, "updated_by")
         record(session, actor, "spend", "fund_entry", entry.id, contract_id=contract.id,
                after=_snapshot(entry, contract), request=request)  # fmt: skip
         return entry.id
