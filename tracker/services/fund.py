@@ -17,7 +17,6 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from tracker.db.delivery_models import FundEntry, Initiative
 from tracker.db.models import Contract
-from tracker.domain.calendar import contract_year_bounds
 from tracker.domain.errors import FieldError, InvalidTerms
 from tracker.domain.fields import FieldReader
 from tracker.domain.ledger import FundPostings, fund_ledger, newly_overdrawn
@@ -34,6 +33,7 @@ from tracker.services.delivery_rules import (
     require_delivery,
     require_finance,
     require_open_year,
+    require_started,
     require_vendor_staff,
     require_version,
     require_year,
@@ -153,11 +153,7 @@ def _entry(
     assert words is not None
     require_year(contract, number)
     require_open_year(session, contract.id, number)
-    start = contract_year_bounds(contract.start_date, number)[0]
-    if start > (today or datetime.now(UTC).date()):
-        raise InvalidTerms(
-            [FieldError("year", f"year {number} starts on {start}; post to a year that has begun")]
-        )
+    require_started(contract, number, today)
     view = build_view(session, actor, contract, today or datetime.now(UTC).date())
     _require_cover(view, number, kind, units, prefunding)
     entry = FundEntry(
