@@ -53,7 +53,7 @@ B_SECRETS = (B_NAME, B_SCENARIO, B_KPI, B_INITIATIVE)
 #: Rules that serve files of the application itself, to anyone.
 UNGUARDED = frozenset({"static", "bootstrap.static"})
 OBJECT_ARGUMENTS = frozenset(
-    {"contract_id", "scenario_id", "kpi_id", "initiative_id", "year", "fmt", "kind"}
+    {"contract_id", "scenario_id", "kpi_id", "initiative_id", "year", "fmt", "kind", "name"}
 )
 MATRIX_METHODS = ("GET", "POST")
 
@@ -362,6 +362,7 @@ class Matrix:
             "year": 1,
             "fmt": "csv",
             "kind": "actuals",
+            "name": "curves",
         }
         adapter = self.app.url_map.bind("localhost")
         return adapter.build(endpoint, {name: values[name] for name in arguments}, method=method)

@@ -4,7 +4,8 @@ A year closes once it has ended, the year before it is closed, its actuals and K
 results are all recorded and the fund ties out. Closing keeps the year's figures
 as they stand (canonical JSON) so that reconciliation can show they never change;
 a closed year is read-only, and a correction is an adjustment in an open year.
-Only the latest closed year can be reopened, so the closed years stay a prefix.
+Only the latest closed year can be reopened, so the closed years stay a prefix, and
+never a year whose annual report both sides have signed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.db.delivery_models import DeliveryYear
+from tracker.db.report_models import AnnualReport
 from tracker.domain.fields import FieldReader
 from tracker.services.access import Actor
 from tracker.services.audit import RequestInfo, record
@@ -100,6 +102,19 @@ def reopen_year(
         if year != max(closed):
             raise Conflict(f"reopen year {max(closed)} first: closed years stay in order")
         row = closed[year]
+        report = session.scalars(
+            select(AnnualReport).where(
+                AnnualReport.contract_id == contract.id,
+                AnnualReport.year == year,
+                AnnualReport.frozen_at.is_not(None),
+            )
+        ).one_or_none()
+        if report is not None and report.frozen_at is not None:
+            raise Conflict(
+                f"the annual report of year {year} was signed by both sides on "
+                f"{report.frozen_at:%Y-%m-%d}: the year stays closed; record a correction "
+                "as an adjustment in an open year, which the next report shows"
+            )
         closed_at = row.closed_at.isoformat() if row.closed_at else None
         before = {"year": year, "closed_at": closed_at, "closed_by": row.closed_by}
         row.closed_at = row.closed_by = row.closed_figures = None

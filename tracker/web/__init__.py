@@ -19,6 +19,7 @@ from tracker.web import (
     kpis,
     portfolio,
     reconciliation,
+    reports,
     scenarios,
     security_headers,
 )
@@ -46,4 +47,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(kpis.blueprint)
     app.register_blueprint(initiatives.blueprint)
     app.register_blueprint(imports.blueprint)
+    app.register_blueprint(reports.blueprint)
     csrf.exempt(api.blueprint)

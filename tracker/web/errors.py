@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from tracker.domain.errors import InvalidTerms
 from tracker.services.errors import ClosedYear, Conflict, Forbidden, NotFound, StaleEdit
+from tracker.services.report_files import StorageFailed
 
 log = logging.getLogger("tracker.web")
 
@@ -30,6 +31,7 @@ _TITLES = {
     422: "Some values need correcting",
     500: "Something went wrong on our side",
     503: "The database is not answering",
+    507: "The report could not be stored",
 }
 
 
@@ -46,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(Forbidden, lambda exc: error_response(403, str(exc)))
     app.register_error_handler(StaleDataError, _stale_data)
+    app.register_error_handler(StorageFailed, _storage_failed)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
 
@@ -117,6 +120,12 @@ def _database_unavailable(exc: DBAPIError) -> tuple[Response | str, int]:
     return error_response(
         503, "The database did not answer; nothing was changed. Try again in a moment."
     )
+
+
+def _storage_failed(exc: StorageFailed) -> tuple[Response | str, int]:
+    # The freeze was rolled back whole: no signature, no file left behind.
+    log.error("request %s: %s", request_id(), exc)
+    return error_response(507, f"{exc}. Free some space or ask an administrator, then sign again.")
 
 
 def _unexpected(_exc: Exception) -> tuple[Response | str, int]:

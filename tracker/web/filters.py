@@ -66,3 +66,39 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(pct)
     app.add_template_filter(signed_pct)
     app.add_template_filter(decimal_text)
+    app.add_template_filter(amount)
+    app.add_template_filter(signed_amount)
+    app.add_template_filter(share)
+    app.add_template_filter(signed_share)
+
+
+def amount(text: str | None) -> str:
+    """A canonical amount ("-1234.50") as read in a table: -1,234.50; a dash for none."""
+    if text is None:
+        return "—"
+    value = Decimal(text)
+    exponent = value.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return f"{value:,.{places}f}".replace("-", "−")
+
+
+def signed_amount(text: str | None) -> str:
+    """A canonical amount with an explicit sign, for differences: +1,000.00 / −250.00."""
+    if text is None:
+        return "—"
+    shown = amount(text)
+    return f"+{shown}" if Decimal(text) > 0 else shown
+
+
+def share(text: str | None) -> str:
+    """A canonical decimal fraction ("0.0400") as a percentage: 4.00 %; a dash for none."""
+    return "—" if text is None else percent_display(Decimal(text))
+
+
+def signed_share(text: str | None) -> str:
+    """A decimal fraction with its sign, for relative differences: +2.50 % / −1.00 %."""
+    if text is None:
+        return "—"
+    value = Decimal(text)
+    shown = percent_display(abs(value))
+    return f"+{shown}" if value > 0 else (f"−{shown}" if value < 0 else shown)

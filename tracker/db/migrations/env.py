@@ -5,7 +5,13 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from tracker.db import account_models, audit_models, delivery_models, models  # noqa: F401  (registers tables)
+from tracker.db import (  # noqa: F401  (registers tables)
+    account_models,
+    audit_models,
+    delivery_models,
+    models,
+    report_models,
+)
 from tracker.db.base import Base
 
 config = context.config
