@@ -168,8 +168,15 @@ def session(app: Flask) -> Iterator[Session]:
 @pytest.fixture
 def seeded(app: Flask) -> Flask:
     """The application with the demo contracts loaded."""
+    from tracker.reporting.report_pdf import report_pdf
     from tracker.services.seed import seed_demo
+    from tracker.services.seed_reports import ReportSigning
 
+    static = Path(str(app.static_folder))
+    signing = ReportSigning(
+        lambda content: report_pdf(app.jinja_env, static, content),
+        Path(app.config["REPORTS_DIR"]),
+    )
     with new_session(app) as db_session:
-        seed_demo(db_session)
+        seed_demo(db_session, signing=signing)
     return app

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import BinaryIO, NoReturn
 
 import click
@@ -20,6 +22,7 @@ from tracker.domain.json_document import MAX_DOCUMENT_BYTES, DocumentError, load
 from tracker.domain.schedule import compute_schedule, index_trace
 from tracker.domain.schedule_document import schedule_document
 from tracker.domain.terms_parser import parse_terms
+from tracker.report_cli import report_group
 from tracker.reporting.schedule_formats import schedule_csv, schedule_table
 from tracker.server import run_gunicorn
 from tracker.services import accounts
@@ -27,6 +30,7 @@ from tracker.services.access import SYSTEM
 from tracker.services.accounts import new_password
 from tracker.services.errors import DuplicateName, NotFound
 from tracker.services.seed import DEMO_PASSWORD, database_is_empty, seed_demo
+from tracker.services.seed_reports import ReportSigning
 
 #: Exit status for bad input, as for a usage error.
 BAD_INPUT = 2
@@ -35,6 +39,9 @@ BAD_INPUT = 2
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True)
 def cli() -> None:
     """Multi-year service contracts: price curves, efficiency and reinvested margin."""
+
+
+cli.add_command(report_group)
 
 
 @cli.command("model")
@@ -104,7 +111,7 @@ def seed_command(if_empty: bool) -> None:
     if if_empty and not database_is_empty(session):
         click.echo("The database already holds contracts; no demo data added.")
         return
-    result = seed_demo(session)
+    result = seed_demo(session, signing=report_signing())
     for code in result.added:
         click.echo(f"added   {code}")
     if result.users:
@@ -114,6 +121,17 @@ def seed_command(if_empty: bool) -> None:
             click.echo(f"  {email}")
     if result.present:
         click.echo(f"{len(result.present)} demo contracts were already there; unchanged.")
+
+
+def report_signing() -> ReportSigning:
+    """What freezing a report needs, from the current application."""
+    from tracker.reporting.report_pdf import report_pdf  # noqa: PLC0415  (WeasyPrint is heavy)
+
+    static = Path(str(current_app.static_folder))
+    return ReportSigning(
+        functools.partial(report_pdf, current_app.jinja_env, static),
+        Path(current_app.config["REPORTS_DIR"]),
+    )
 
 
 @cli.command("serve", with_appcontext=False)

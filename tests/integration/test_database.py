@@ -321,10 +321,32 @@ def test_seeding_twice_adds_nothing_the_second_time(app: Flask, session: Session
         "initiatives": 20,
         "fund_entries": 16 + 1,  # spending and one adjustment
         "import_batches": 0,
+        # reports of IFM-UK years 1 and 2 and SD-FR year 1; without the PDF renderer
+        # IFM-UK year 1 stops at its first signature, so two signatures in all
+        "annual_reports": 3,
+        "report_signatures": 2,
         # one event per contract, scenario and account created, and per delivery change
         # (plans, actuals, KPIs, results, proposals, approvals, starts, deliveries,
-        # drops, spending, the adjustment, year closes); none for the second run
-        "audit_events": 7 + 5 + 27 + 4 + 10 + 17 + 32 + 20 + 33 + 12 + 9 + 2 + 16 + 1 + 2,
+        # drops, spending, the adjustment, year closes) and report (drafts, commentaries,
+        # signatures); none for the second run
+        "audit_events": 7
+        + 5
+        + 27
+        + 4
+        + 10
+        + 17
+        + 32
+        + 20
+        + 33
+        + 12
+        + 9
+        + 2
+        + 16
+        + 1
+        + 4
+        + 3
+        + 4
+        + 2,
     }
 
 

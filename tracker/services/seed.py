@@ -21,6 +21,7 @@ from tracker.services.accounts import create_user
 from tracker.services.contracts import create_contract
 from tracker.services.scenarios import create_scenario
 from tracker.services.seed_delivery import seed_delivery
+from tracker.services.seed_reports import ReportSigning
 
 SEED_DATA = Path(__file__).resolve().parent.parent.parent / "seed_data"
 
@@ -48,7 +49,11 @@ def database_is_empty(session: Session) -> bool:
 
 
 def seed_demo(
-    session: Session, folder: Path = SEED_DATA, *, today: date | None = None
+    session: Session,
+    folder: Path = SEED_DATA,
+    *,
+    today: date | None = None,
+    signing: ReportSigning | None = None,
 ) -> SeedResult:
     """Add every demo contract whose code is not stored yet, then the delivery data of
     those without any (years that have not begun by ``today`` are left out); running it
@@ -78,7 +83,7 @@ def seed_demo(
         assert isinstance(document, dict)
         demo_parties |= {str(document["buyer"]), str(document["vendor"])}
     users = seed_demo_users(session, demo_parties)
-    delivery = seed_delivery(session, folder, today=today)
+    delivery = seed_delivery(session, folder, today=today, signing=signing)
     return SeedResult(tuple(added), tuple(present), users, delivery)
 
 

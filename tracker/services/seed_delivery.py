@@ -40,6 +40,7 @@ from tracker.services.errors import Conflict
 from tracker.services.fund import record_adjustment, record_spending
 from tracker.services.initiatives import approve_initiative, move_initiative, propose_initiative
 from tracker.services.kpis import QUARTERS, create_kpi, record_kpi_result
+from tracker.services.seed_reports import ReportSigning, seed_reports
 from tracker.services.year_close import close_year
 
 #: The demo delivery data, beside portfolio.json.
@@ -65,9 +66,15 @@ class _Target:
         return contract_year_bounds(self.start_date, year)[0] <= self.today
 
 
-def seed_delivery(session: Session, folder: Path, *, today: date | None = None) -> tuple[str, ...]:
-    """Load the demo delivery data of every demo contract that has none yet; returns
-    the codes of the contracts loaded (in the file's order)."""
+def seed_delivery(
+    session: Session,
+    folder: Path,
+    *,
+    today: date | None = None,
+    signing: ReportSigning | None = None,
+) -> tuple[str, ...]:
+    """Load the demo delivery data (and annual reports) of every demo contract that has
+    none yet; returns the codes of the contracts loaded (in the file's order)."""
     path = folder / DELIVERY_FILE
     if not path.exists():
         return ()
@@ -81,6 +88,10 @@ def seed_delivery(session: Session, folder: Path, *, today: date | None = None) 
         target = targets.get(code)
         if target is not None:
             _load_contract(session, target, data)
+            seed_reports(
+                session, target.person, target.contract_id, data.get("reports", ()),
+                target.today, signing,
+            )  # fmt: skip
             loaded.append(code)
     return tuple(loaded)
 
