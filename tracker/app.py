@@ -26,6 +26,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     configure(app, overrides)
     init_database(app)
     init_web(app)
+    check_system(app)
     return app
 
 
@@ -89,6 +90,13 @@ def init_database(app: Flask) -> None:
     from tracker.db import session  # noqa: PLC0415  (keeps `tracker model` light)
 
     session.init_app(app)
+
+
+def check_system(app: Flask) -> None:
+    """Warn in the log about missing system libraries that degrade the service."""
+    from tracker.reporting.pdf_support import warn_without_font_subsetting  # noqa: PLC0415
+
+    warn_without_font_subsetting(app.logger)
 
 
 def init_web(app: Flask) -> None:

@@ -9,8 +9,6 @@ their data.
 
 from __future__ import annotations
 
-import ctypes.util
-import logging
 import mimetypes
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,8 +27,6 @@ _CHARTS = "report-charts/"
 _STATIC = "static/"
 #: The template that renders a report, as a page and (``pdf`` set) for print.
 TEMPLATE = "annual_report.html"
-
-LOGGER = logging.getLogger(__name__)
 
 
 class AssetFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no type hints
@@ -90,19 +86,3 @@ def report_pdf(
     """The report's PDF: charts (from the cache when drawn before), HTML, WeasyPrint."""
     charts = report_chart_svgs(content["report"])
     return pdf_from_html(report_html(environment, content), static_dir, charts)
-
-
-def font_subsetting_available() -> bool:
-    """Whether HarfBuzz's subsetting library is installed (WeasyPrint's fast font path)."""
-    return ctypes.util.find_library("harfbuzz-subset") is not None
-
-
-def warn_without_font_subsetting(logger: logging.Logger = LOGGER) -> bool:
-    """Log a warning when HarfBuzz subsetting is missing; True when it is available."""
-    if font_subsetting_available():
-        return True
-    logger.warning(
-        "libharfbuzz-subset0 is not installed: report PDFs fall back to slower font "
-        "subsetting; install it with `sudo apt-get install libharfbuzz-subset0`"
-    )
-    return False
