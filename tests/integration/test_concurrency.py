@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from conftest import POSTGRES_URL
 from delivery_factory import TODAY, Delivery, contract_in_delivery, initiative_fields, person
 from flask import Flask
+from report_factory import draft, renderer, reportable_contract
+from report_factory import view as report_view_of
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +25,7 @@ from tracker.db.session import new_session
 from tracker.domain.errors import InvalidTerms
 from tracker.services.access import SYSTEM, Actor
 from tracker.services.actuals import record_actuals
+from tracker.services.annual_reports import sign_report
 from tracker.services.delivery import DeliveryView, delivery_view
 from tracker.services.errors import Conflict, StaleEdit
 from tracker.services.fund import record_spending
@@ -226,3 +230,43 @@ def test_two_spendings_that_fit_the_fund_only_one_at_a_time_never_overdraw_it(
 
         winner(race(app, *(spend(actor) for actor in people)), InvalidTerms)
         assert view(session, delivery).year(1).ledger.closing >= 0
+
+
+def signer(
+    app: Flask, delivery: Delivery, side: str, fingerprint: str
+) -> Callable[[Session], object]:
+    """Sign the year-1 report for ``side`` as its staff, in the session given."""
+    actor = delivery.buyer_staff if side == "buyer" else delivery.vendor_staff
+    return lambda own: sign_report(
+        own, actor, delivery.contract_id, 1, side, fingerprint,
+        render_pdf=renderer(app), reports_dir=Path(app.config["REPORTS_DIR"]), today=TODAY,
+    )  # fmt: skip
+
+
+def test_a_double_clicked_signature_is_stored_once(app: Flask, session: Session) -> None:
+    for round_number in range(ROUNDS):
+        delivery = reportable_contract(session, code=f"SIGN-{round_number}")
+        fingerprint = draft(session, delivery).content["fingerprint"]
+        click = signer(app, delivery, "buyer", fingerprint)
+
+        winner(race(app, click, click), Conflict)
+        assert report_view_of(session, delivery).state == "signed"
+    assert events(session, "sign_report") == ROUNDS
+
+
+def test_both_sides_signing_at_the_same_moment_freeze_the_report_exactly_once(
+    app: Flask, session: Session
+) -> None:
+    for round_number in range(ROUNDS):
+        delivery = reportable_contract(session, code=f"BOTH-{round_number}")
+        fingerprint = draft(session, delivery).content["fingerprint"]
+
+        outcomes = race(
+            app,
+            signer(app, delivery, "buyer", fingerprint),
+            signer(app, delivery, "vendor", fingerprint),
+        )
+        assert sorted(outcomes, key=str) == [False, True]  # one signs, the other freezes
+        assert report_view_of(session, delivery).state == "frozen"
+    assert events(session, "freeze_report") == ROUNDS
+    assert events(session, "sign_report") == 2 * ROUNDS
