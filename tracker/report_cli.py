@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -26,8 +26,6 @@ from flask.cli import with_appcontext
 from tracker.app import create_app
 from tracker.db.migrate import current_revision, head_revision
 from tracker.db.session import database_url, engine_of, new_session
-from tracker.reporting.report_charts import set_chart_cache_dir
-from tracker.reporting.report_pdf import report_pdf
 from tracker.services.errors import Conflict, NotFound
 from tracker.services.report_batch import batch_output, batch_targets
 from tracker.services.report_files import report_paths, verify_reports, write_atomically
@@ -82,7 +80,7 @@ def build_command(year: int, code: str | None, out: Path | None, jobs: int | Non
         _fail([f"--out: {out_dir} holds the frozen originals; choose another folder"])
     session = new_session(current_app)
     try:
-        targets = batch_targets(session, year, code=code, today=date.today())
+        targets = batch_targets(session, year, code=code, today=datetime.now(UTC).date())
     except (NotFound, Conflict, ValueError) as exc:
         _fail(str(exc).splitlines())
     finally:
@@ -127,6 +125,8 @@ def verify_command(code: str | None, year: int | None) -> None:
         checks = verify_reports(
             session, Path(current_app.config["REPORTS_DIR"]), code=code, year=year
         )
+    except NotFound as exc:
+        _fail([str(exc)])
     finally:
         session.close()
     if not checks:
@@ -152,12 +152,12 @@ def _build_here(
     done: Callable[[Outcome], None],
 ) -> None:
     """Build one report after the other in this process."""
-    set_chart_cache_dir(_chart_cache(app))
+    _use_chart_cache(_chart_cache(app))
     try:
         for contract_id, code in targets:
             done(_build_safely(app, contract_id, code, year, out_dir))
     finally:
-        set_chart_cache_dir(None)
+        _use_chart_cache(None)
 
 
 def _build_in_pool(
@@ -200,7 +200,7 @@ def _start_worker(database: str, reports_dir: str, secret_key: str) -> None:
     _worker_app = create_app(
         {"DATABASE_URL": database, "REPORTS_DIR": reports_dir, "SECRET_KEY": secret_key}
     )
-    set_chart_cache_dir(_chart_cache(_worker_app))
+    _use_chart_cache(_chart_cache(_worker_app))
 
 
 def _build_in_worker(contract_id: int, code: str, year: int, out_dir: str) -> Outcome:
@@ -228,6 +228,9 @@ def _build(app: Flask, contract_id: int, code: str, year: int, out_dir: Path) ->
     if output.stored_pdf is not None:
         pdf = output.stored_pdf
     else:
+        # Imported here: WeasyPrint and matplotlib would slow every `tracker` command.
+        from tracker.reporting.report_pdf import report_pdf  # noqa: PLC0415
+
         with app.app_context():
             pdf = report_pdf(app.jinja_env, Path(str(app.static_folder)), output.content)
     paths = report_paths(out_dir, code, year)
@@ -235,6 +238,14 @@ def _build(app: Flask, contract_id: int, code: str, year: int, out_dir: Path) ->
     write_atomically(paths.snapshot, output.snapshot.encode("utf-8"))
     write_atomically(paths.pdf, pdf)
     return output.state
+
+
+def _use_chart_cache(path: Path | None) -> None:
+    """Keep drawn charts under ``path`` (None: in the process only)."""
+    # Imported here: matplotlib would slow every `tracker` command.
+    from tracker.reporting.report_charts import set_chart_cache_dir  # noqa: PLC0415
+
+    set_chart_cache_dir(path)
 
 
 def _chart_cache(app: Flask) -> Path:

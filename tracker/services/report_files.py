@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from tracker.db.audit_models import AuditEvent
 from tracker.db.models import Contract
 from tracker.db.report_models import AnnualReport, ReportSignature
+from tracker.services.errors import NotFound
 from tracker.services.report_document import sha256_hex
 from tracker.services.report_views import signatures_of, signing_fingerprint
 
@@ -110,8 +111,14 @@ def verify_reports(
     code: str | None = None,
     year: int | None = None,
 ) -> list[ReportCheck]:
-    """Check every frozen report (of one contract and/or year when given)."""
+    """Check every frozen report (of one contract and/or year when given); NotFound for a
+    contract code that does not exist."""
     with session.begin():
+        if (
+            code is not None
+            and session.scalar(select(Contract.id).where(Contract.code == code)) is None
+        ):
+            raise NotFound(f"no contract {code}")
         query = (
             select(AnnualReport, Contract.code)
             .join(Contract, Contract.id == AnnualReport.contract_id)
