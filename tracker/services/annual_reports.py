@@ -258,6 +258,7 @@ def withdraw_signature(
         if row is None or signature is None:
             raise Conflict(f"the {side} has not signed this report")
         session.delete(signature)
+        row.updated_at, row.updated_by = now_utc(), actor.label
         record(session, actor, "withdraw_signature", "annual_report", row.id,
                contract_id=contract.id,
                before={"year": year, "side": side, "by": signature.signed_by,

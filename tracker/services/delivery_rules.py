@@ -142,21 +142,28 @@ def validated(read: Callable[[FieldReader], T]) -> T:
 
 def optional_text(reader: FieldReader, value: object, path: str, max_length: int) -> str | None:
     """Text or nothing: blank means none."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    # Only spaces and line breaks are trimmed: other controls at either end are refused
+    # below like anywhere else, never silently dropped.
+    if value is None or (isinstance(value, str) and not value.strip(_BLANK)):
         return None
     return reader.text(value, path, max_length=max_length)
 
 
+_BLANK = " \r\n"
+
+
 def long_text(reader: FieldReader, value: object, path: str, *, required: bool) -> str | None:
     """Multi-line text (descriptions, reasons): line breaks kept, other controls refused."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    # Only spaces and line breaks are trimmed: other controls at either end are refused
+    # below like anywhere else, never silently dropped.
+    if value is None or (isinstance(value, str) and not value.strip(_BLANK)):
         if required:
             reader.error(path, "required")
         return None
     if not isinstance(value, str):
         reader.error(path, f"expected text, got {type(value).__name__}")
         return None
-    lines = value.replace("\r\n", "\n").strip().split("\n")
+    lines = value.replace("\r\n", "\n").strip(_BLANK).split("\n")
     if len(value) > MAX_TEXT:
         reader.error(path, f"expected at most {MAX_TEXT} characters, got {len(value)}")
         return None
