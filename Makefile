@@ -41,6 +41,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py --write docs/performance.md
 	$(BIN)/python benchmarks/bench_web.py --write docs/performance.md
+	$(BIN)/python benchmarks/bench_report.py --write docs/performance.md
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

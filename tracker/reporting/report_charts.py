@@ -32,7 +32,13 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from tracker.reporting import charts
-from tracker.reporting.kpi_charts import KpiTrend, TrendYear, kpi_chart_etag, kpi_chart_svg
+from tracker.reporting.kpi_charts import (
+    KpiTrend,
+    TrendYear,
+    clear_kpi_chart_cache,
+    kpi_chart_etag,
+    kpi_chart_svg,
+)
 
 # Bump when the drawing changes, so cached copies behind old ETags are not reused.
 _STYLE_VERSION = "1"
@@ -135,8 +141,10 @@ def set_chart_cache_dir(path: Path | None) -> None:
 
 
 def clear_report_chart_cache() -> None:
-    """Forget every chart cached in the process (the files on disk stay)."""
+    """Forget every chart cached in the process (the files on disk stay), the KPI trend
+    charts' own cache included."""
     _svg.cache_clear()
+    clear_kpi_chart_cache()
 
 
 def _chart(name: str, report: Mapping[str, Any]) -> _Chart:
