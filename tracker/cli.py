@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, NoReturn
+from typing import BinaryIO
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from tracker.app import UnsafeConfiguration, create_app
+from tracker.cli_support import fail, require_migrated
 from tracker.db.account_models import ROLES
 from tracker.db.migrate import current_revision, head_revision, upgrade
 from tracker.db.session import engine_of, new_session
@@ -31,9 +31,6 @@ from tracker.services.accounts import new_password
 from tracker.services.errors import DuplicateName, NotFound
 from tracker.services.seed import DEMO_PASSWORD, database_is_empty, seed_demo
 from tracker.services.seed_reports import ReportSigning
-
-#: Exit status for bad input, as for a usage error.
-BAD_INPUT = 2
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True)
@@ -60,9 +57,9 @@ def model_command(terms_file: BinaryIO, output_format: str) -> None:
     try:
         terms = parse_terms(load_json_document(data))
     except DocumentError as exc:
-        _fail([f"document: {exc}"])
+        fail([f"document: {exc}"])
     except InvalidTerms as exc:
-        _fail([str(error) for error in exc.errors])
+        fail([str(error) for error in exc.errors])
     schedule = compute_schedule(terms)
     if output_format == "json":
         click.echo(json.dumps(schedule_document(schedule), indent=2))
@@ -106,7 +103,7 @@ def db_current() -> None:
 @with_appcontext
 def seed_command(if_empty: bool) -> None:
     """Load the demo contracts; those already stored are left as they are."""
-    _require_migrated()
+    require_migrated()
     session = new_session(current_app)
     if if_empty and not database_is_empty(session):
         click.echo("The database already holds contracts; no demo data added.")
@@ -151,7 +148,7 @@ def serve_command(context: click.Context, host: str, port: int, workers: int) ->
     # Check inside a context of its own that ends before gunicorn forks: a context
     # still open in the workers would be shared by every request they serve.
     with app.app_context():
-        _require_migrated()
+        require_migrated()
     click.echo(f"tracker at http://{host}:{port}/ ({workers} workers); Ctrl+C stops it.")
     run_gunicorn(app, host=host, port=port, workers=workers)
 
@@ -169,7 +166,7 @@ def user_group() -> None:
 @with_appcontext
 def user_create(email: str, name: str, organisation: str, role: str) -> None:
     """Create an account and print its password (shown once)."""
-    _require_migrated()
+    require_migrated()
     password = new_password()
     _run(
         lambda: accounts.create_user(
@@ -191,7 +188,7 @@ def user_create(email: str, name: str, organisation: str, role: str) -> None:
 @with_appcontext
 def user_disable(email: str) -> None:
     """Disable an account; its sessions end at once."""
-    _require_migrated()
+    require_migrated()
     _run(lambda: accounts.set_disabled(new_session(current_app), SYSTEM, email, True))
     click.echo(f"disabled {email}")
 
@@ -201,7 +198,7 @@ def user_disable(email: str) -> None:
 @with_appcontext
 def user_enable(email: str) -> None:
     """Let a disabled account sign in again."""
-    _require_migrated()
+    require_migrated()
     _run(lambda: accounts.set_disabled(new_session(current_app), SYSTEM, email, False))
     click.echo(f"enabled {email}")
 
@@ -211,7 +208,7 @@ def user_enable(email: str) -> None:
 @with_appcontext
 def user_reset_password(email: str) -> None:
     """Give an account a new password and print it; its sessions end."""
-    _require_migrated()
+    require_migrated()
     password = new_password()
     _run(lambda: accounts.reset_password(new_session(current_app), SYSTEM, email, password))
     click.echo(f"new password for {email}: {password}")
@@ -227,7 +224,7 @@ def org_group() -> None:
 @with_appcontext
 def org_create(name: str) -> None:
     """Create an organisation (contracts also create their parties by name)."""
-    _require_migrated()
+    require_migrated()
     _run(lambda: accounts.create_organisation(new_session(current_app), SYSTEM, name))
     click.echo(f"created organisation {name.strip()}")
 
@@ -237,21 +234,9 @@ def _run(action: Callable[[], object]) -> None:
     try:
         action()
     except InvalidTerms as exc:
-        _fail([str(error) for error in exc.errors])
+        fail([str(error) for error in exc.errors])
     except (DuplicateName, NotFound) as exc:
-        _fail([str(exc)])
-
-
-def _require_migrated() -> None:
-    engine = engine_of(current_app)
-    if current_revision(engine) != head_revision(engine):
-        _fail(["the database is not at the newest schema: run `tracker db upgrade` first"])
-
-
-def _fail(messages: list[str]) -> NoReturn:
-    for message in messages:
-        click.echo(message, err=True)
-    sys.exit(BAD_INPUT)
+        fail([str(exc)])
 
 
 def main() -> None:
@@ -259,4 +244,4 @@ def main() -> None:
     try:
         cli.main(prog_name="tracker")
     except UnsafeConfiguration as exc:
-        _fail([str(exc)])
+        fail([str(exc)])

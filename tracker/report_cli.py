@@ -17,21 +17,18 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from tracker.app import create_app
-from tracker.db.migrate import current_revision, head_revision
-from tracker.db.session import database_url, engine_of, new_session
+from tracker.cli_support import fail, require_migrated
+from tracker.db.session import database_url, new_session
 from tracker.services.errors import Conflict, NotFound
 from tracker.services.report_batch import batch_output, batch_targets
 from tracker.services.report_files import report_paths, verify_reports, write_atomically
 
-#: Exit status for bad input, as tracker.cli.BAD_INPUT (not imported: that module imports this).
-BAD_INPUT = 2
 #: The folder under REPORTS_DIR that built reports go to unless --out says otherwise.
 BUILD_FOLDER = "build"
 #: The charts' disk cache under REPORTS_DIR, shared by the workers and later runs.
@@ -73,16 +70,16 @@ def report_group() -> None:
 @with_appcontext
 def build_command(year: int, code: str | None, out: Path | None, jobs: int | None) -> None:
     """Write <OUT>/<CODE>/<CODE>-year-<YEAR>.pdf and .json for every report of YEAR."""
-    _require_migrated()
+    require_migrated()
     reports_dir = Path(current_app.config["REPORTS_DIR"])
     out_dir = out if out is not None else reports_dir / BUILD_FOLDER
     if out_dir.resolve() == reports_dir.resolve():
-        _fail([f"--out: {out_dir} holds the frozen originals; choose another folder"])
+        fail([f"--out: {out_dir} holds the frozen originals; choose another folder"])
     session = new_session(current_app)
     try:
         targets = batch_targets(session, year, code=code, today=datetime.now(UTC).date())
     except (NotFound, Conflict, ValueError) as exc:
-        _fail(str(exc).splitlines())
+        fail(str(exc).splitlines())
     finally:
         session.close()
     workers = min(jobs or os.cpu_count() or 1, len(targets))
@@ -119,14 +116,14 @@ def build_command(year: int, code: str | None, out: Path | None, jobs: int | Non
 @with_appcontext
 def verify_command(code: str | None, year: int | None) -> None:
     """Check every frozen report's hashes, files, signatures and audit record."""
-    _require_migrated()
+    require_migrated()
     session = new_session(current_app)
     try:
         checks = verify_reports(
             session, Path(current_app.config["REPORTS_DIR"]), code=code, year=year
         )
     except NotFound as exc:
-        _fail([str(exc)])
+        fail([str(exc)])
     finally:
         session.close()
     if not checks:
@@ -254,15 +251,3 @@ def _chart_cache(app: Flask) -> Path:
 
 def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
-
-
-def _require_migrated() -> None:
-    engine = engine_of(current_app)
-    if current_revision(engine) != head_revision(engine):
-        _fail(["the database is not at the newest schema: run `tracker db upgrade` first"])
-
-
-def _fail(messages: list[str]) -> NoReturn:
-    for message in messages:
-        click.echo(message, err=True)
-    sys.exit(BAD_INPUT)

@@ -14,7 +14,7 @@ import math
 import re
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -146,14 +146,20 @@ def _etag(chart: _Chart) -> str:
 @lru_cache(maxsize=256)
 def _render(chart: _Chart) -> str:
     """The chart as SVG text, drawn under matplotlib's default style."""
+    return svg_drawing(lambda axes: _draw(axes, chart))
+
+
+def svg_drawing(draw: Callable[[Axes], None], size: tuple[float, float] = (8, 4)) -> str:
+    """What ``draw`` puts on one set of axes, as deterministic SVG text: one chart at a
+    time (rc contexts and warning filters are process-wide), matplotlib's default style."""
     with DRAWING_LOCK, warnings.catch_warnings(), matplotlib.style.context(["default", SVG_RC]):
         # Text is left to the browser's fonts (svg.fonttype none): a glyph missing
         # from matplotlib's font only affects its layout estimate, not the chart.
         warnings.filterwarnings(
             "ignore", message="Glyph .* missing from font", category=UserWarning
         )
-        figure = Figure(figsize=(8, 4), layout="tight")
-        _draw(figure.add_subplot(), chart)
+        figure = Figure(figsize=size, layout="tight")
+        draw(figure.add_subplot())
         buffer = io.BytesIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue().decode("utf-8")

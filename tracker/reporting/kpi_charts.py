@@ -11,9 +11,7 @@ also gives its ETag. The data of the chart is the KPI's table on its page.
 from __future__ import annotations
 
 import hashlib
-import io
 import math
-import warnings
 from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
@@ -22,7 +20,6 @@ import matplotlib
 import matplotlib.style
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import ScalarFormatter
@@ -103,21 +100,7 @@ def _text(value: Decimal | None) -> str | None:
 @lru_cache(maxsize=256)
 def _render(trend: KpiTrend) -> str:
     """The chart as SVG text, drawn under matplotlib's default style."""
-    with (
-        charts.DRAWING_LOCK,
-        warnings.catch_warnings(),
-        matplotlib.style.context(["default", charts.SVG_RC]),
-    ):
-        # Text is left to the browser's fonts (svg.fonttype none): a glyph missing
-        # from matplotlib's font only affects its layout estimate, not the chart.
-        warnings.filterwarnings(
-            "ignore", message="Glyph .* missing from font", category=UserWarning
-        )
-        figure = Figure(figsize=(8, 4), layout="tight")
-        _draw(figure.add_subplot(), trend)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-    return buffer.getvalue().decode("utf-8")
+    return charts.svg_drawing(lambda axes: _draw(axes, trend))
 
 
 def _draw(axes: Axes, trend: KpiTrend) -> None:

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import math
 import os
 import tempfile
-import warnings
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
@@ -27,7 +25,6 @@ import matplotlib
 import matplotlib.style
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
@@ -266,26 +263,10 @@ def _drawn(chart: _Chart) -> str:
     """The chart drawn now, ignoring every cache."""
     if isinstance(chart, _Kpi):
         return kpi_chart_svg(_trend(chart))  # takes charts.DRAWING_LOCK itself
-    size = (8.0, 4.0) if isinstance(chart, _Curves) else (8.0, 3.2)
-    with (
-        charts.DRAWING_LOCK,
-        warnings.catch_warnings(),
-        matplotlib.style.context(["default", charts.SVG_RC]),
-    ):
-        # Text is left to the browser's fonts (svg.fonttype none): a glyph missing
-        # from matplotlib's font only affects its layout estimate, not the chart.
-        warnings.filterwarnings(
-            "ignore", message="Glyph .* missing from font", category=UserWarning
-        )
-        figure = Figure(figsize=size, layout="tight")
-        axes = figure.add_subplot()
-        if isinstance(chart, _Curves):
-            _draw_curves(axes, chart)
-        else:
-            _draw_fund(axes, chart)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-    return buffer.getvalue().decode("utf-8")
+    if isinstance(chart, _Curves):
+        curves = chart
+        return charts.svg_drawing(lambda axes: _draw_curves(axes, curves), (8.0, 4.0))
+    return charts.svg_drawing(lambda axes: _draw_fund(axes, chart), (8.0, 3.2))
 
 
 def _draw_curves(axes: Axes, chart: _Curves) -> None:
