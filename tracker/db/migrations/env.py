@@ -6,9 +6,11 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from tracker.db import (  # noqa: F401  (registers tables)
+    account_map_models,
     account_models,
     audit_models,
     delivery_models,
+    followup_models,
     models,
     report_models,
 )
