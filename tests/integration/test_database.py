@@ -294,7 +294,7 @@ def test_upgrading_twice_changes_nothing(empty_database_url: str) -> None:
 FOLLOW_UP_TABLES = (
     "contract_moves", "contract_follow_ups", "milestones", "concerns", "pulse_checks",
     "meetings", "meeting_actions", "influences", "alternatives", "plan_actions",
-    "indicator_ratings",
+    "indicator_ratings", "contract_amendments",
 )  # fmt: skip
 
 

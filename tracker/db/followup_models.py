@@ -224,3 +224,25 @@ class MeetingAction(Base):
     version: Mapped[int] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ContractAmendment(Base):
+    """A change of a signed contract's terms, effective from one contract year: the terms
+    before and after (canonical JSON), so that history is kept and the difference shown."""
+
+    __tablename__ = "contract_amendments"
+    __table_args__ = (UniqueConstraint("contract_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(
+        ForeignKey("contracts.id", ondelete="CASCADE"), index=True
+    )
+    #: 1 for the first amendment of the contract, then 2, 3...
+    number: Mapped[int] = mapped_column(Integer)
+    #: The first contract year whose figures follow the new terms.
+    effective_year: Mapped[int] = mapped_column(Integer)
+    terms_before: Mapped[str] = mapped_column(Text)
+    terms_after: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    by: Mapped[str] = mapped_column(String(320))
