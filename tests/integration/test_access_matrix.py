@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from tracker.db.account_map_models import Alternative, Influence, PlanAction
 from tracker.db.account_models import ROLES, User
 from tracker.db.audit_models import AuditEvent
 from tracker.db.delivery_models import DeliveryYear, FundEntry, ImportBatch, Initiative, Kpi
+from tracker.db.followup_models import (
+    Concern,
+    ContractAmendment,
+    Meeting,
+    MeetingAction,
+    Milestone,
+)
 from tracker.db.models import Contract, Organisation, Scenario
 from tracker.db.session import new_session, request_session
 from tracker.services import accounts
@@ -49,12 +58,18 @@ B_INITIATIVE = "Org B confidential initiative"
 B_EMAIL = "staff@org-b.test"
 INTRUDER_EMAIL = "intruder@org-b.test"
 #: Never shown to a member of organisation A, whatever the URL.
-B_SECRETS = (B_NAME, B_SCENARIO, B_KPI, B_INITIATIVE)
+B_SECRETS = (B_NAME, B_SCENARIO, B_KPI, B_INITIATIVE, "Secret influence", "Secret concern")
 #: Rules that serve files of the application itself, to anyone.
 UNGUARDED = frozenset({"static", "bootstrap.static"})
+#: Path arguments naming organisation B's follow-up records (World.b_follow_up).
+FOLLOW_UP_ARGUMENTS = (
+    "milestone_id", "concern_id", "meeting_id", "action_id", "influence_id",
+    "alternative_id", "plan_action_id", "number",
+)  # fmt: skip
 OBJECT_ARGUMENTS = frozenset(
-    {"contract_id", "scenario_id", "kpi_id", "initiative_id", "year", "fmt", "kind", "name"}
-)
+    {"contract_id", "scenario_id", "kpi_id", "initiative_id", "year", "fmt", "kind", "name",
+     *FOLLOW_UP_ARGUMENTS}
+)  # fmt: skip
 MATRIX_METHODS = ("GET", "POST")
 
 
@@ -109,6 +124,8 @@ class World:
     organisation_ids: dict[str, int]
     #: role -> e-mail address of organisation A's member with that role
     a_users: dict[str, str] = field(default_factory=dict)
+    #: path argument -> the id (or number) of organisation B's follow-up record
+    b_follow_up: dict[str, int] = field(default_factory=dict)
 
 
 def build_world(app: Flask) -> World:
@@ -154,14 +171,93 @@ def build_world(app: Flask) -> World:
                 for id_, name in session.execute(select(Organisation.id, Organisation.name))
             }
     world = World(
-        a_contract, a_scenario, b_contract, b_scenario, b_kpi, b_initiative, organisation_ids
-    )
+        a_contract, a_scenario, b_contract, b_scenario, b_kpi, b_initiative, organisation_ids,
+        b_follow_up=b_follow_up(app, b_contract),
+    )  # fmt: skip
     for role in ROLES:
         email = f"{role}@org-a.test"
         add_user(app, email, (A_BUYER,), role)
         world.a_users[role] = email
     add_user(app, B_EMAIL, (B_BUYER,), "staff")
     return world
+
+
+def b_follow_up(app: Flask, contract_id: int) -> dict[str, int]:
+    """One record of every follow-up kind on organisation B's contract, stored directly."""
+    now = datetime.now(UTC)
+    day = date(2022, 3, 1)
+    edited = {"updated_at": now, "updated_by": "b", "version": 1}
+    with new_session(app) as session, session.begin():
+        milestone = Milestone(
+            contract_id=contract_id,
+            title="Kick-off",
+            owner_side="vendor",
+            due_on=day,
+            status="planned",
+            **edited,
+        )
+        concern = Concern(
+            contract_id=contract_id,
+            title="Secret concern",
+            category="other",
+            severity="low",
+            raised_by_side="buyer",
+            raised_by="b",
+            raised_on=day,
+            owner_side="vendor",
+            due_on=day,
+            status="open",
+            **edited,
+        )
+        meeting = Meeting(
+            contract_id=contract_id, kind="operational", held_on=day, title="Weekly", **edited
+        )
+        influence = Influence(
+            contract_id=contract_id,
+            name="Secret influence",
+            role="coach",
+            degree="low",
+            mode="growth",
+            rating=1,
+            added_on=day,
+            **edited,
+        )
+        alternative = Alternative(
+            contract_id=contract_id, kind="in_house", name="Own team", position="ahead", **edited
+        )
+        plan_action = PlanAction(
+            contract_id=contract_id, title="Lunch", indicator="Met", status="open", **edited
+        )
+        amendment = ContractAmendment(
+            contract_id=contract_id,
+            number=1,
+            effective_year=2,
+            terms_before="{}",
+            terms_after="{}",
+            reason="Secret",
+            at=now,
+            by="b",
+        )
+        session.add_all(
+            [milestone, concern, meeting, influence, alternative, plan_action, amendment]
+        )
+        session.flush()
+        action = MeetingAction(
+            meeting_id=meeting.id,
+            contract_id=contract_id,
+            title="Call",
+            owner_side="vendor",
+            due_on=day,
+            status="open",
+            **edited,
+        )
+        session.add(action)
+        session.flush()
+        return {
+            "milestone_id": milestone.id, "concern_id": concern.id, "meeting_id": meeting.id,
+            "action_id": action.id, "influence_id": influence.id,
+            "alternative_id": alternative.id, "plan_action_id": plan_action.id, "number": 1,
+        }  # fmt: skip
 
 
 def role_clients(app: Flask, world: World) -> dict[str, FlaskClient]:
@@ -309,6 +405,12 @@ def check_reconciliation(matrix: Matrix, role: str, client: FlaskClient) -> list
     return _status(response, 200, f"GET /reconciliation as {role}")
 
 
+def check_onboarding(matrix: Matrix, role: str, client: FlaskClient) -> list[str]:
+    """Everyone may open the contracts in onboarding; it lists only their own."""
+    response = matrix.request(client, "GET", "/onboarding")
+    return _status(response, 200, f"GET /onboarding as {role}")
+
+
 #: (endpoint, method) -> what each role of organisation A must get.
 EXPECTATIONS: dict[tuple[str, str], Check] = {
     ("portfolio.index", "GET"): check_portfolio,
@@ -324,6 +426,7 @@ EXPECTATIONS: dict[tuple[str, str], Check] = {
     ("admin.reset_password", "POST"): _check_account_action("/admin/users/reset-password"),
     ("api.create", "POST"): check_api_create_for_b,
     ("reconciliation.portfolio", "GET"): check_reconciliation,
+    ("onboarding.portfolio", "GET"): check_onboarding,
 }
 
 
@@ -363,6 +466,7 @@ class Matrix:
             "fmt": "csv",
             "kind": "actuals",
             "name": "curves",
+            **self.world.b_follow_up,
         }
         adapter = self.app.url_map.bind("localhost")
         return adapter.build(endpoint, {name: values[name] for name in arguments}, method=method)

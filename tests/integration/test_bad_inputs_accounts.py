@@ -406,6 +406,13 @@ def test_row7_a_body_declared_as_200_mb_is_413_unread(
     assert contract_row(app, world["a"]).archived_at is None
 
 
+#: Path arguments naming follow-up records (any id: the body is refused before reading).
+FOLLOW_UP_IDS = (
+    "milestone_id", "concern_id", "meeting_id", "action_id", "influence_id",
+    "alternative_id", "plan_action_id",
+)  # fmt: skip
+
+
 def test_row7_a_3_mb_body_to_every_post_route_is_413(
     app: Flask, csrf_app: Flask, world: dict[str, int], hasher: CountingHasher
 ) -> None:
@@ -414,7 +421,8 @@ def test_row7_a_3_mb_body_to_every_post_route_is_413(
     # Ids of objects that need not exist: the body is refused before anything is read.
     values = {
         "contract_id": world["a"], "scenario_id": world["a_scenario"], "year": 1,
-        "kpi_id": 1, "initiative_id": 1,
+        "kpi_id": 1, "initiative_id": 1, "name": "curves", "number": 1,
+        **dict.fromkeys(FOLLOW_UP_IDS, 1),
     }  # fmt: skip
     adapter = csrf_app.url_map.bind("localhost")
     posted = []

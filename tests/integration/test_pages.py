@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import warnings
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,14 @@ from werkzeug.test import TestResponse
 
 from tracker.db.models import Contract, Scenario
 from tracker.domain.json_document import load_json_document
+from tracker.domain.lifecycle import spliced_schedule
 from tracker.domain.schedule import compute_schedule
 from tracker.domain.schedule_document import schedule_document
 from tracker.domain.terms_parser import parse_terms
 from tracker.services.access import SYSTEM
 from tracker.services.contracts import ContractView, contract_view, create_contract, update_terms
 from tracker.services.scenarios import ScenarioView, create_scenario, scenario_view
-from tracker.services.seed import SEED_DATA
+from tracker.services.seed import SEED_DATA, merged
 from tracker.web.terms_form import form_data
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -240,9 +242,27 @@ def seed_expectations() -> dict[str, dict[str, Any]]:
             "vendor": terms.vendor,
             "status": entry["status"],
             "currency": terms.currency.code,
-            "totals": totals_of(document),
+            "totals": amended_totals(entry["code"], document),
         }
     return contracts
+
+
+def amended_totals(code: str, document: dict[str, Any]) -> dict[str, str]:
+    """The totals of a demo contract after the amendments the seed makes by today
+    (seed_data/lifecycle.json): earlier years as the terms had them, later ones amended."""
+    lifecycle = json.loads((SEED_DATA / "lifecycle.json").read_text(encoding="utf-8"))
+    schedule = compute_schedule(parse_terms(document))
+    start = parse_terms(document).start_date
+    for amendment in lifecycle["contracts"].get(code, {}).get("amendments", ()):
+        if start + timedelta(days=amendment["day"]) > datetime.now(UTC).date():
+            continue
+        document = merged(document, amendment["changes"])
+        terms = parse_terms(document)
+        schedule = spliced_schedule(
+            schedule, compute_schedule(terms), amendment["effective_year"], terms.discount_rate
+        )
+    totals: dict[str, str] = schedule_document(schedule)["totals"]
+    return totals
 
 
 def portfolio_rows(response: TestResponse) -> list[dict[str, str]]:
@@ -261,10 +281,11 @@ def portfolio_rows(response: TestResponse) -> list[dict[str, str]]:
                 "code": cells[0].one("div").text,
                 "parties": cells[1].text,
                 "status": cells[2].text,
-                "value": cells[4].text,
-                "gain": cells[5].text,
-                "reinvest": cells[6].text,
-                "margin": cells[7].text,
+                "health": cells[3].text,
+                "value": cells[5].text,
+                "gain": cells[6].text,
+                "reinvest": cells[7].text,
+                "margin": cells[8].text,
             }
         )
     return rows

@@ -8,6 +8,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.db import health_invalidation  # noqa: F401  (registers its listener)
 from tracker.db.functions import sqlite_lower
 
 _EXTENSION = "tracker.db"

@@ -40,8 +40,9 @@ from tracker.services.delivery_rules import (
 )
 from tracker.services.delivery_views import canonical
 from tracker.services.errors import Conflict, Forbidden
-from tracker.services.report_document import differences, report_document, sha256_hex
+from tracker.services.report_document import differences, sha256_hex
 from tracker.services.report_files import StoredReport, discard, store_report
+from tracker.services.report_relationship import full_report_document
 from tracker.services.report_views import (
     commentary_of,
     signatures_of,
@@ -81,7 +82,7 @@ def draft_report(
                 f"year {year} ends on {view.year(year).plan.end}: "
                 "its report is prepared once it has ended"
             )
-        draft = canonical(report_document(view, year))
+        draft = canonical(full_report_document(session, view, year))
         if row is None:
             row = AnnualReport(contract_id=contract.id, year=year)
             session.add(row)
@@ -179,7 +180,7 @@ def sign_report(
                     "then the report can be signed"
                 )
             draft = json.loads(row.draft)
-            changed = differences(draft, report_document(view, year))
+            changed = differences(draft, full_report_document(session, view, year))
             if changed:
                 raise Conflict(
                     f"the figures changed since the report was prepared on "

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from tracker.db.functions import folded
+from tracker.db.health_models import ContractHealth
 from tracker.db.models import STATUSES, Contract, Organisation
+from tracker.domain.health import band
 from tracker.services.access import Actor
+from tracker.services.health import KeptHealth, ensure_health, kept_health
 
 PER_PAGE_CHOICES = (25, 50, 100)
 SORTS = {
@@ -29,6 +32,7 @@ SORTS = {
     "gain": Contract.total_efficiency_gain,
     "reinvest": Contract.total_reinvest,
     "margin": Contract.total_net_margin,
+    "health": None,  # by the reader's score: the vendor's side sees its own (health.py)
 }
 _MAX_SEARCH = 200
 #: The largest id a database integer column holds; larger ones match nothing.
@@ -82,6 +86,15 @@ class PortfolioRow:
     total_efficiency_gain: int
     total_reinvest: int
     total_net_margin: int
+    #: The health score the reader sees (None before the signature) and its alerts.
+    health: int | None = None
+    health_alerts: tuple[str, ...] = ()
+    in_valley: bool = False
+
+    @property
+    def health_band(self) -> str | None:
+        """healthy, watch or at risk."""
+        return None if self.health is None else band(self.health)
 
 
 @dataclass(frozen=True)
@@ -112,7 +125,9 @@ class PortfolioPage:
         return max(1, -(-self.matching // self.query.per_page))
 
 
-def portfolio_page(session: Session, actor: Actor, query: PortfolioQuery) -> PortfolioPage:
+def portfolio_page(
+    session: Session, actor: Actor, query: PortfolioQuery, *, today: date | None = None
+) -> PortfolioPage:
     """The page of the actor's contracts ``query`` asks for, with totals over every
     matching contract; only contracts of the actor's organisations are ever counted."""
     query = query.normalised()
@@ -128,18 +143,30 @@ def portfolio_page(session: Session, actor: Actor, query: PortfolioQuery) -> Por
         pages = max(1, -(-count // query.per_page))
         if query.page > pages:
             query = replace(query, page=pages)
-        order = SORTS[query.sort]
+        today = today or datetime.now(UTC).date()
+        if query.sort == "health":
+            # Sorting by health needs every matching contract's: kept ones are reused.
+            ensure_health(session, session.scalars(_filtered(
+                select(Contract.id), query, buyer, vendor).where(visible)), today)  # fmt: skip
+        score = _reader_score(actor)
+        order = score if query.sort == "health" else SORTS[query.sort]
+        assert order is not None
         ordered: list[ColumnElement[Any]] = [
+            order.is_(None),  # contracts without a health last, whichever the direction
             order.desc() if query.descending else order.asc(),
             Contract.id.asc(),
         ]
         rows = session.execute(
             _filtered(_rows_select(buyer, vendor), query, buyer, vendor)
+            .add_columns(Contract.vendor_id)
+            .outerjoin(ContractHealth, ContractHealth.contract_id == Contract.id)
             .where(visible)
             .order_by(*ordered)
             .limit(query.per_page)
             .offset((query.page - 1) * query.per_page)
         ).all()
+        ensure_health(session, (row.id for row in rows), today)
+        healths = kept_health(session, (row.id for row in rows))
         # Only the parties of contracts the actor sees: other names stay private.
         party_ids = (
             select(Contract.buyer_id.label("id"))
@@ -154,10 +181,34 @@ def portfolio_page(session: Session, actor: Actor, query: PortfolioQuery) -> Por
         ).all()
     return PortfolioPage(
         query=query,
-        rows=tuple(PortfolioRow(*tuple(row)) for row in rows),
+        rows=tuple(_row(actor, tuple(row), healths) for row in rows),
         matching=count,
         totals=totals,
         parties=tuple((row[0], row[1]) for row in parties),
+    )
+
+
+def _row(actor: Actor, values: tuple[Any, ...], healths: dict[int, KeptHealth]) -> PortfolioRow:
+    *fields, vendor_id = values
+    row = PortfolioRow(*fields)
+    kept = healths.get(row.id)
+    if kept is None:
+        return row
+    vendor = actor.system or vendor_id in actor.organisation_ids
+    found = kept.as_health()
+    alerts = tuple(alert.text for alert in found.alerts_for(vendor))
+    return replace(
+        row, health=found.score_for(vendor), health_alerts=alerts, in_valley=found.in_valley(vendor)
+    )
+
+
+def _reader_score(actor: Actor) -> ColumnElement[Any]:
+    """The kept score as the reader sees it: the vendor's own where the reader is the vendor."""
+    if actor.system:
+        return ContractHealth.vendor_score.expression
+    ids = sorted(actor.organisation_ids)
+    return case(
+        (Contract.vendor_id.in_(ids), ContractHealth.vendor_score), else_=ContractHealth.score
     )
 
 

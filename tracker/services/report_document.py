@@ -34,8 +34,11 @@ REPORT_FORMAT = 1
 SHOWN_DIFFERENCES = 12
 
 
-def report_document(view: DeliveryView, year: int) -> dict[str, Any]:
-    """Every figure and text of the report of contract year ``year``."""
+def report_document(
+    view: DeliveryView, year: int, relationship: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Every figure and text of the report of contract year ``year``; ``relationship`` is
+    the year's follow-up (tracker.services.report_relationship), None when there is none."""
     entry = view.year(year)
     plan = entry.plan
     money = view.money
@@ -93,7 +96,7 @@ def report_document(view: DeliveryView, year: int) -> dict[str, Any]:
         ],
         "initiatives": _initiatives(view, year),
         "kpis": [_kpi(kpi, year) for kpi in view.kpis],
-        "relationship": None,
+        "relationship": relationship,
         "next_year": _next_year(view, year) if year < last else None,
         # Only in the last year's report, and only when something is left.
         "unspent_at_end": money(unspent) if year == last and unspent else None,

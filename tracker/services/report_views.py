@@ -24,7 +24,8 @@ from tracker.services.delivery import build_view
 from tracker.services.delivery_rules import DELIVERY_STATUSES, require_year
 from tracker.services.delivery_views import DeliveryView, canonical
 from tracker.services.errors import NotFound
-from tracker.services.report_document import differences, report_document, sha256_hex
+from tracker.services.report_document import differences, sha256_hex
+from tracker.services.report_relationship import full_report_document
 
 #: The states of a report, in the order it goes through them.
 STATES = ("preview", "draft", "signed", "frozen")
@@ -134,7 +135,7 @@ def report_view(
         if row is not None and row.snapshot is not None:
             return _frozen(contract, row)
         view = build_view(session, actor, contract, day)
-        return assemble(actor, contract, view, year, row, signatures)
+        return assemble(session, actor, contract, view, year, row, signatures)
 
 
 def _signatures(session: Session, row: AnnualReport | None) -> list[ReportSignature]:
@@ -168,6 +169,7 @@ def frozen_content(snapshot: str) -> dict[str, Any]:
 
 
 def assemble(
+    session: Session,
     actor: Actor,
     contract: Contract,
     view: DeliveryView,
@@ -176,7 +178,7 @@ def assemble(
     signatures: list[ReportSignature],
 ) -> ReportView:
     """The view of a report not yet frozen, from rows read in the caller's transaction."""
-    live = report_document(view, year)
+    live = full_report_document(session, view, year)
     entry = view.year(year)
     shown = live if row is None else json.loads(row.draft)
     commentary = commentary_of(row)

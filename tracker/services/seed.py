@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,12 @@ from tracker.services.access import SYSTEM
 from tracker.services.accounts import create_user
 from tracker.services.contracts import create_contract
 from tracker.services.scenarios import create_scenario
+from tracker.services.seed_account_map import seed_account_map
+from tracker.services.seed_concerns import seed_concerns
 from tracker.services.seed_delivery import seed_delivery
+from tracker.services.seed_lifecycle import seed_lifecycle
+from tracker.services.seed_meetings import seed_meetings
+from tracker.services.seed_onboarding import seed_onboarding
 from tracker.services.seed_reports import ReportSigning
 
 SEED_DATA = Path(__file__).resolve().parent.parent.parent / "seed_data"
@@ -83,7 +88,14 @@ def seed_demo(
         assert isinstance(document, dict)
         demo_parties |= {str(document["buyer"]), str(document["vendor"])}
     users = seed_demo_users(session, demo_parties)
-    delivery = seed_delivery(session, folder, today=today, signing=signing)
+    day = today or datetime.now(UTC).date()
+
+    def follow_up() -> None:
+        for seed_area in (seed_lifecycle, seed_onboarding, seed_concerns, seed_meetings,
+                          seed_account_map):  # fmt: skip
+            seed_area(session, folder, today=day)
+
+    delivery = seed_delivery(session, folder, today=day, signing=signing, before_reports=follow_up)
     return SeedResult(tuple(added), tuple(present), users, delivery)
 
 

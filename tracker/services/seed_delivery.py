@@ -12,7 +12,7 @@ years), and so is a year close the rules refuse.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -72,27 +72,30 @@ def seed_delivery(
     *,
     today: date | None = None,
     signing: ReportSigning | None = None,
+    before_reports: Callable[[], None] | None = None,
 ) -> tuple[str, ...]:
     """Load the demo delivery data (and annual reports) of every demo contract that has
-    none yet; returns the codes of the contracts loaded (in the file's order)."""
+    none yet; returns the codes of the contracts loaded (in the file's order).
+
+    ``before_reports`` runs between the delivery data and the reports (the follow-up,
+    which the reports' relationship section shows)."""
     path = folder / DELIVERY_FILE
-    if not path.exists():
-        return ()
-    document = load_json_document(path.read_bytes())
+    document = load_json_document(path.read_bytes()) if path.exists() else {"contracts": {}}
     assert isinstance(document, dict)
     contracts: Mapping[str, Any] = document["contracts"]
     day = today or datetime.now(UTC).date()
     targets = _contracts_without_delivery(session, tuple(contracts), day)
-    loaded = []
-    for code, data in contracts.items():
-        target = targets.get(code)
-        if target is not None:
-            _load_contract(session, target, data)
-            seed_reports(
-                session, target.person, target.contract_id, data.get("reports", ()),
-                target.today, signing,
-            )  # fmt: skip
-            loaded.append(code)
+    loaded = [code for code in contracts if code in targets]
+    for code in loaded:
+        _load_contract(session, targets[code], contracts[code])
+    if before_reports is not None:
+        before_reports()
+    for code in loaded:
+        target = targets[code]
+        seed_reports(
+            session, target.person, target.contract_id, contracts[code].get("reports", ()),
+            target.today, signing,
+        )  # fmt: skip
     return tuple(loaded)
 
 

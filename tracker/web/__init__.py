@@ -7,17 +7,24 @@ from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
 
 from tracker.web import (
+    account_map,
     admin,
     api,
     auth,
+    concerns,
     contracts,
     delivery,
     errors,
     filters,
+    followup,
     imports,
     initiatives,
     kpis,
+    lifecycle,
+    meetings,
+    onboarding,
     portfolio,
+    pulse,
     reconciliation,
     reports,
     scenarios,
@@ -48,4 +55,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(initiatives.blueprint)
     app.register_blueprint(imports.blueprint)
     app.register_blueprint(reports.blueprint)
+    app.register_blueprint(followup.blueprint)
+    app.register_blueprint(onboarding.blueprint)
+    app.register_blueprint(meetings.blueprint)
+    app.register_blueprint(concerns.blueprint)
+    app.register_blueprint(pulse.blueprint)
+    app.register_blueprint(lifecycle.blueprint)
+    app.register_blueprint(account_map.blueprint)
     csrf.exempt(api.blueprint)

@@ -11,6 +11,7 @@ from tracker.db import (  # noqa: F401  (registers tables)
     audit_models,
     delivery_models,
     followup_models,
+    health_models,
     models,
     report_models,
 )
