@@ -20,7 +20,8 @@ from tracker.db.followup_models import Meeting, MeetingAction
 from tracker.db.models import Contract
 from tracker.db.session import new_session
 from tracker.services.access import SYSTEM
-from tracker.services.meetings import meeting_view, record_meeting, update_meeting
+from tracker.services.meetings import record_meeting, update_meeting
+from tracker.services.meetings_views import meeting_view
 from tracker.services.seed import DEMO_PASSWORD, SEED_DATA
 from tracker.services.seed_meetings import seed_meetings
 

@@ -22,14 +22,12 @@ from tracker.services.contracts import set_archived
 from tracker.services.errors import Conflict, Forbidden, NotFound, StaleEdit
 from tracker.services.meetings import (
     add_action,
-    governance_summaries,
-    governance_view,
-    meeting_view,
     record_meeting,
     set_action_status,
     update_action,
     update_meeting,
 )
+from tracker.services.meetings_views import governance_summaries, governance_view, meeting_view
 from tracker.services.seed import SEED_DATA
 from tracker.services.seed_meetings import seed_meetings
 

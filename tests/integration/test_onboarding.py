@@ -26,11 +26,13 @@ from tracker.services.errors import Conflict, Forbidden, NotFound, StaleEdit
 from tracker.services.onboarding import (
     add_milestone,
     apply_template,
+    set_milestone_status,
+    update_milestone,
+)
+from tracker.services.onboarding_views import (
     milestone_view,
     onboarding_portfolio,
     onboarding_view,
-    set_milestone_status,
-    update_milestone,
 )
 from tracker.services.seed import SEED_DATA
 from tracker.services.seed_onboarding import seed_onboarding

@@ -17,12 +17,8 @@ from werkzeug.test import TestResponse
 
 from tracker.domain.onboarding import TEMPLATE
 from tracker.services.access import SYSTEM
-from tracker.services.onboarding import (
-    MilestoneLine,
-    apply_template,
-    onboarding_view,
-    update_milestone,
-)
+from tracker.services.onboarding import apply_template, update_milestone
+from tracker.services.onboarding_views import MilestoneLine, onboarding_view
 
 #: The pages read the real day: the contract below started 40 days before it.
 TODAY = datetime.now(UTC).date()

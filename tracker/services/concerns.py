@@ -4,8 +4,7 @@ Staff of the buyer or the vendor raise a concern for their own side, name the si
 that owns it and the day it is due; either side's staff move it to in progress,
 resolve it (saying how) or reopen it (saying why). Members of either party read the
 register; finance and admin only read. Overdue concerns are escalated on read
-(tracker.domain.concerns). The contract's follow-up is written once it is signed and
-until it is closed or archived.
+(tracker.domain.concerns). Who may write, for which side and when: follow_up_rules.
 """
 
 from __future__ import annotations
@@ -17,12 +16,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from tracker.db.audit_models import AuditEvent
 from tracker.db.followup_models import CONCERN_CATEGORIES, CONCERN_STATUSES, SEVERITIES, SIDES
 from tracker.db.followup_models import Concern as ConcernRow
-from tracker.db.models import Contract, Organisation
+from tracker.db.models import Contract
 from tracker.domain.concerns import (
     CATEGORY_LABELS,
     SEVERITY_ORDER,
@@ -36,7 +35,6 @@ from tracker.domain.fields import FieldReader
 from tracker.services.access import Actor
 from tracker.services.audit import RequestInfo, changed_fields, record
 from tracker.services.delivery_rules import (
-    DELIVERY_STATUSES,
     locked_contract,
     long_text,
     now_utc,
@@ -45,7 +43,18 @@ from tracker.services.delivery_rules import (
     snapshot_of,
     validated,
 )
-from tracker.services.errors import Conflict, Forbidden, NotFound
+from tracker.services.errors import Conflict, NotFound
+from tracker.services.follow_up_rules import (
+    FollowUpContract,
+    FollowUpPermissions,
+    contract_query,
+    followup_contract,
+    followup_permissions,
+    require_staff,
+    require_writable,
+    speaking_side,
+    visible_contract,
+)
 
 _FIELDS = (
     "title", "description", "category", "severity", "raised_by_side", "raised_by", "raised_on",
@@ -57,36 +66,6 @@ EDITABLE = ("title", "description", "category", "severity", "owner_side", "owner
 LONGEST_DUE = timedelta(days=365)
 _YEAR = timedelta(days=365)
 _ACTIONS = {"in_progress": "start", "resolved": "resolve", "open": "reopen"}
-
-
-@dataclass(frozen=True)
-class FollowUpContract:
-    """The contract a follow-up page is about: names for the heading, status, dates."""
-
-    contract_id: int
-    code: str
-    name: str
-    buyer_id: int
-    vendor_id: int
-    buyer: str
-    vendor: str
-    status: str
-    archived: bool
-    start_date: date
-    end_date: date
-
-
-@dataclass(frozen=True)
-class FollowUpPermissions:
-    """What the viewer may do: the sides they speak for, and why all is read-only if so."""
-
-    sides: tuple[str, ...]
-    read_only: str | None
-
-    @property
-    def write(self) -> bool:
-        """Whether the viewer may change the contract's follow-up now."""
-        return bool(self.sides) and self.read_only is None
 
 
 @dataclass(frozen=True)
@@ -232,7 +211,7 @@ def update_concern(
     day = today or stamp.date()
     with session.begin():
         concern, contract = _locked(session, actor, concern_id)
-        _require_staff(actor, contract, "change concerns")
+        require_staff(actor, contract, "change concerns")
         require_writable(contract)
         require_version(f"Concern “{concern.title}”", concern, expected_version)
         if concern.status == "resolved":
@@ -266,7 +245,7 @@ def move_concern(
     day = today or stamp.date()
     with session.begin():
         concern, contract = _locked(session, actor, concern_id)
-        _require_staff(actor, contract, "move concerns")
+        require_staff(actor, contract, "move concerns")
         require_writable(contract)
         if status not in CONCERN_STATUSES:
             expected = ", ".join(CONCERN_STATUSES)
@@ -311,8 +290,7 @@ def concerns_view(
     """The contract's concern register on ``today``: two queries whatever its size."""
     day = today or now_utc().date()
     with session.begin():
-        row = session.execute(_contract_query().where(Contract.id == contract_id)).one_or_none()
-        contract = _visible(row, actor, f"no contract {contract_id}")
+        contract = followup_contract(session, actor, contract_id)
         concerns = session.scalars(
             select(ConcernRow).where(ConcernRow.contract_id == contract.contract_id)
         ).all()
@@ -327,13 +305,13 @@ def concern_view(
     day = today or now_utc().date()
     with session.begin():
         found = session.execute(
-            _contract_query()
+            contract_query()
             .add_columns(ConcernRow)
             .join(ConcernRow, ConcernRow.contract_id == Contract.id)
             .where(ConcernRow.id == concern_id)
             .execution_options(populate_existing=True)
         ).one_or_none()
-        contract = _visible(found, actor, f"no concern {concern_id}")
+        contract = visible_contract(found, actor, f"no concern {concern_id}")
         assert found is not None
         concern: ConcernRow = found[-1]
         events = session.scalars(
@@ -351,59 +329,7 @@ def concern_view(
         )
 
 
-# -- shared by the follow-up services ---------------------------------------------
-
-
-def followup_contract(session: Session, actor: Actor, contract_id: int) -> FollowUpContract:
-    """The contract's heading data, in the caller's transaction; NotFound when not visible."""
-    row = session.execute(_contract_query().where(Contract.id == contract_id)).one_or_none()
-    return _visible(row, actor, f"no contract {contract_id}")
-
-
-def followup_permissions(actor: Actor, contract: FollowUpContract) -> FollowUpPermissions:
-    """The sides the actor speaks for on the contract and why it is read-only, if so."""
-    sides = SIDES if actor.system else actor.staff_sides(contract.buyer_id, contract.vendor_id)
-    return FollowUpPermissions(tuple(sides), read_only_reason(contract.status, contract.archived))
-
-
-def read_only_reason(status: str, archived: bool) -> str | None:
-    """Why a contract's follow-up may not be changed now (None when it may)."""
-    if archived:
-        return "this contract is archived: restore it before changing its follow-up"
-    if status == "closed":
-        return "this contract is closed: its follow-up is read-only"
-    if status not in DELIVERY_STATUSES:
-        return f"the follow-up begins once the contract is signed; this one is {status}"
-    return None
-
-
-def require_writable(contract: Contract) -> None:
-    """Conflict, with the reason, unless the contract's follow-up may be changed."""
-    reason = read_only_reason(contract.status, contract.archived_at is not None)
-    if reason is not None:
-        raise Conflict(reason)
-
-
-def speaking_side(actor: Actor, contract: Contract, side: str | None, what: str) -> str:
-    """The side the actor acts for: their only staff side, or ``side`` when staff of both."""
-    sides = SIDES if actor.system else actor.staff_sides(contract.buyer_id, contract.vendor_id)
-    if not sides:
-        raise Forbidden(f"only staff of the buyer or the vendor may {what}")
-    if side is None:
-        if len(sides) > 1:
-            raise Forbidden("you are staff of both parties: say which side you speak for")
-        return sides[0]
-    if side not in sides:
-        raise Forbidden(f"you are not staff of the {side}")
-    return side
-
-
 # -- helpers ------------------------------------------------------------------------
-
-
-def _require_staff(actor: Actor, contract: Contract, what: str) -> None:
-    if not actor.works_for(contract.buyer_id, contract.vendor_id):
-        raise Forbidden(f"only staff of the buyer or the vendor may {what}")
 
 
 def _locked(session: Session, actor: Actor, concern_id: int) -> tuple[ConcernRow, Contract]:
@@ -470,29 +396,6 @@ def _choice(reader: FieldReader, value: object, path: str, allowed: tuple[str, .
         reader.error(path, f"expected one of {', '.join(allowed)}")
         return None
     return value
-
-
-def _contract_query() -> Any:
-    buyer, vendor = aliased(Organisation), aliased(Organisation)
-    return (
-        select(Contract, buyer.name, vendor.name)
-        .join(buyer, buyer.id == Contract.buyer_id)
-        .join(vendor, vendor.id == Contract.vendor_id)
-        .execution_options(populate_existing=True)
-    )
-
-
-def _visible(row: Any, actor: Actor, missing: str) -> FollowUpContract:
-    if row is None:
-        raise NotFound(missing)
-    contract: Contract = row[0]
-    if not actor.sees(contract.buyer_id, contract.vendor_id):
-        raise NotFound(missing)
-    return FollowUpContract(
-        contract.id, contract.code, contract.name, contract.buyer_id, contract.vendor_id,
-        row[1], row[2], contract.status, contract.archived_at is not None,
-        contract.start_date, contract.end_date,
-    )  # fmt: skip
 
 
 def _view(concern: ConcernRow, today: date) -> ConcernView:

@@ -36,14 +36,6 @@ from tracker.domain.pulse import (
 )
 from tracker.services.access import Actor
 from tracker.services.audit import RequestInfo, record
-from tracker.services.concerns import (
-    FollowUpContract,
-    FollowUpPermissions,
-    followup_contract,
-    followup_permissions,
-    require_writable,
-    speaking_side,
-)
 from tracker.services.delivery_rules import (
     locked_contract,
     long_text,
@@ -52,6 +44,14 @@ from tracker.services.delivery_rules import (
     validated,
 )
 from tracker.services.errors import Conflict
+from tracker.services.follow_up_rules import (
+    FollowUpContract,
+    FollowUpPermissions,
+    followup_contract,
+    followup_permissions,
+    require_writable,
+    speaking_side,
+)
 
 _FIELDS = ("side", "period", "rating", "comment", "at", "by")
 _YEAR = timedelta(days=365)

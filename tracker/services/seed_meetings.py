@@ -24,7 +24,8 @@ from tracker.db.models import Contract
 from tracker.domain.json_document import load_json_document
 from tracker.services.access import SYSTEM, Actor
 from tracker.services.delivery_rules import DELIVERY_STATUSES
-from tracker.services.meetings import meeting_view, record_meeting, set_action_status
+from tracker.services.meetings import record_meeting, set_action_status
+from tracker.services.meetings_views import meeting_view
 
 #: The demo meetings, beside portfolio.json.
 MEETINGS_FILE = "meetings.json"

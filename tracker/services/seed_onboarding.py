@@ -29,10 +29,10 @@ from tracker.services.errors import Conflict
 from tracker.services.onboarding import (
     add_milestone,
     apply_template,
-    onboarding_view,
     set_milestone_status,
     update_milestone,
 )
+from tracker.services.onboarding_views import onboarding_view
 
 #: The demo onboarding plans, beside portfolio.json.
 ONBOARDING_FILE = "onboarding.json"

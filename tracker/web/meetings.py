@@ -22,8 +22,9 @@ from tracker.db.followup_models import MEETING_KINDS
 from tracker.db.session import request_session
 from tracker.domain.governance import CADENCES, KIND_LABELS
 from tracker.services import meetings as service
+from tracker.services import meetings_views as views
 from tracker.services.errors import Conflict, Forbidden
-from tracker.services.meetings import GovernancePermissions, MeetingPage
+from tracker.services.meetings_views import GovernancePermissions, MeetingPage
 from tracker.web.auth import current_actor, request_info
 from tracker.web.form_errors import attempt, form_version
 
@@ -42,7 +43,7 @@ _ROW_PATH = re.compile(r"actions\[(\d+)\]\.(\w+)")
 @blueprint.get("/contracts/<id:contract_id>/meetings")
 def index(contract_id: int) -> str:
     """The contract's meetings, its open actions (overdue first) and the rhythm alerts."""
-    view = service.governance_view(request_session(), current_actor(), contract_id)
+    view = views.governance_view(request_session(), current_actor(), contract_id)
     return render_template(
         "meetings.html", view=view, header=view.contract, cadences=CADENCES, kinds=KIND_LABELS
     )
@@ -51,7 +52,7 @@ def index(contract_id: int) -> str:
 @blueprint.route("/contracts/<id:contract_id>/meetings/new", methods=["GET", "POST"])
 def new(contract_id: int) -> Page | BaseResponse:
     """The form recording a meeting with its actions; stored whole or not at all."""
-    view = service.governance_view(request_session(), current_actor(), contract_id)
+    view = views.governance_view(request_session(), current_actor(), contract_id)
     _require_write(view.permissions)
     if request.method == "GET":
         values = {"kind": "operational", "held_on": view.today.isoformat()}
@@ -77,14 +78,14 @@ def new(contract_id: int) -> Page | BaseResponse:
 @blueprint.get("/meetings/<id:meeting_id>")
 def show(meeting_id: int) -> str:
     """The meeting: agenda, attendees, decisions, its actions and what may be done with them."""
-    page = service.meeting_view(request_session(), current_actor(), meeting_id)
+    page = views.meeting_view(request_session(), current_actor(), meeting_id)
     return _meeting_page(page)[0]
 
 
 @blueprint.route("/meetings/<id:meeting_id>/edit", methods=["GET", "POST"])
 def edit(meeting_id: int) -> Page | BaseResponse:
     """Change the meeting's kind, day, title, agenda, attendees or decisions."""
-    page = service.meeting_view(request_session(), current_actor(), meeting_id)
+    page = views.meeting_view(request_session(), current_actor(), meeting_id)
     _require_write(page.permissions)
     meeting = page.meeting
     if request.method == "GET":
@@ -129,14 +130,14 @@ def add_action(meeting_id: int) -> Page | BaseResponse:
     if outcome.ok:
         flash("Action added.", "success")
         return redirect(url_for(".show", meeting_id=meeting_id, _anchor="actions"), 303)
-    page = service.meeting_view(request_session(), current_actor(), meeting_id)
+    page = views.meeting_view(request_session(), current_actor(), meeting_id)
     return _meeting_page(page, failed="add", errors=outcome.errors)
 
 
 @blueprint.post("/actions/<id:action_id>")
 def edit_action(action_id: int) -> Page | BaseResponse:
     """Change an open action's title, owner or due day."""
-    meeting_id = service.action_meeting_id(request_session(), current_actor(), action_id)
+    meeting_id = views.action_meeting_id(request_session(), current_actor(), action_id)
     version = form_version()
     outcome = attempt(
         lambda: service.update_action(
@@ -151,14 +152,14 @@ def edit_action(action_id: int) -> Page | BaseResponse:
     if outcome.ok:
         flash("Action saved.", "success")
         return redirect(url_for(".show", meeting_id=meeting_id, _anchor=f"action-{action_id}"), 303)
-    page = service.meeting_view(request_session(), current_actor(), meeting_id)
+    page = views.meeting_view(request_session(), current_actor(), meeting_id)
     return _meeting_page(page, failed=f"edit-{action_id}", errors=outcome.errors)
 
 
 @blueprint.post("/actions/<id:action_id>/status")
 def action_status(action_id: int) -> Page | BaseResponse:
     """Mark an action done, drop it with a reason, or reopen it."""
-    meeting_id = service.action_meeting_id(request_session(), current_actor(), action_id)
+    meeting_id = views.action_meeting_id(request_session(), current_actor(), action_id)
     version = form_version()
     status = request.form.get("status", "")
     outcome = attempt(
@@ -176,12 +177,12 @@ def action_status(action_id: int) -> Page | BaseResponse:
         words = {"done": "marked done", "dropped": "dropped", "open": "reopened"}
         flash(f"Action {words.get(status, status)}.", "success")
         if request.form.get("back") == "meetings":
-            contract_id = service.meeting_view(
+            contract_id = views.meeting_view(
                 request_session(), current_actor(), meeting_id
             ).contract.contract_id
             return redirect(url_for(".index", contract_id=contract_id, _anchor="open-actions"), 303)
         return redirect(url_for(".show", meeting_id=meeting_id, _anchor=f"action-{action_id}"), 303)
-    page = service.meeting_view(request_session(), current_actor(), meeting_id)
+    page = views.meeting_view(request_session(), current_actor(), meeting_id)
     return _meeting_page(page, failed=f"status-{action_id}", errors=outcome.errors)
 
 
@@ -203,7 +204,7 @@ def _meeting_page(
 
 
 def _form_page(
-    header: service.ContractHeader,
+    header: views.ContractHeader,
     page: MeetingPage | None,
     values: Mapping[str, Any],
     errors: dict[str, str],

@@ -19,7 +19,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from tracker.db.session import request_session
 from tracker.services import onboarding as service
 from tracker.services.errors import Conflict, Forbidden
-from tracker.services.onboarding import OnboardingView
+from tracker.services.onboarding_views import (
+    OnboardingView,
+    milestone_view,
+    onboarding_portfolio,
+    onboarding_view,
+)
 from tracker.web.auth import current_actor, request_info
 from tracker.web.form_errors import attempt, form_version
 
@@ -39,7 +44,7 @@ MOVES = {
 @blueprint.get("/contracts/<id:contract_id>/onboarding")
 def plan(contract_id: int) -> str:
     """The plan as a table with each milestone's state, and the forms to change it."""
-    view = service.onboarding_view(request_session(), current_actor(), contract_id)
+    view = onboarding_view(request_session(), current_actor(), contract_id)
     return _page(view)
 
 
@@ -63,7 +68,7 @@ def template(contract_id: int) -> Page | BaseResponse:
             "success",
         )
         return _back(contract_id)
-    view = service.onboarding_view(request_session(), current_actor(), contract_id)
+    view = onboarding_view(request_session(), current_actor(), contract_id)
     return _page(view, form="template", errors=outcome.errors), 422
 
 
@@ -85,14 +90,14 @@ def add(contract_id: int) -> Page | BaseResponse:
     if outcome.ok:
         flash("Milestone added.", "success")
         return _back(contract_id, outcome.result)
-    view = service.onboarding_view(request_session(), current_actor(), contract_id)
+    view = onboarding_view(request_session(), current_actor(), contract_id)
     return _page(view, form="add", errors=outcome.errors), 422
 
 
 @blueprint.post("/milestones/<id:milestone_id>")
 def edit(milestone_id: int) -> Page | BaseResponse:
     """Change a milestone's title, owner side, due day and note."""
-    view, _line = service.milestone_view(request_session(), current_actor(), milestone_id)
+    view, _line = milestone_view(request_session(), current_actor(), milestone_id)
     _require_editable(view)
     version = form_version()
     outcome = attempt(
@@ -117,7 +122,7 @@ def edit(milestone_id: int) -> Page | BaseResponse:
 @blueprint.post("/milestones/<id:milestone_id>/status")
 def status(milestone_id: int) -> Page | BaseResponse:
     """Move a milestone: in progress, done (on a day), dropped (with the reason), planned."""
-    view, line = service.milestone_view(request_session(), current_actor(), milestone_id)
+    view, line = milestone_view(request_session(), current_actor(), milestone_id)
     _require_editable(view)
     version = form_version()
     target = request.form.get("status", "")
@@ -142,7 +147,7 @@ def status(milestone_id: int) -> Page | BaseResponse:
 @blueprint.get("/onboarding")
 def portfolio() -> str:
     """Every contract in onboarding the reader sees, the most late first."""
-    rows = service.onboarding_portfolio(request_session(), current_actor())
+    rows = onboarding_portfolio(request_session(), current_actor())
     return render_template("onboarding_portfolio.html", rows=rows)
 
 
