@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,6 +30,7 @@ from tracker.services import accounts
 from tracker.services.access import SYSTEM
 from tracker.services.accounts import new_password
 from tracker.services.errors import DuplicateName, NotFound
+from tracker.services.health import refresh_all_health
 from tracker.services.seed import DEMO_PASSWORD, database_is_empty, seed_demo
 from tracker.services.seed_reports import ReportSigning
 
@@ -118,6 +120,24 @@ def seed_command(if_empty: bool) -> None:
             click.echo(f"  {email}")
     if result.present:
         click.echo(f"{len(result.present)} demo contracts were already there; unchanged.")
+
+
+@cli.group("health")
+def health_group() -> None:
+    """Contract health: the scores the portfolio sorts by."""
+
+
+@health_group.command("refresh")
+@with_appcontext
+def health_refresh_command() -> None:
+    """Compute today's health of every signed contract that lacks it (run it nightly)."""
+    require_migrated()
+    session = new_session(current_app)
+    try:
+        count = refresh_all_health(session, datetime.now(UTC).date())
+    finally:
+        session.close()
+    click.echo(f"Computed the health of {count} contract{'' if count == 1 else 's'}.")
 
 
 def report_signing() -> ReportSigning:

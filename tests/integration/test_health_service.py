@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from delivery_factory import TODAY, Delivery, contract_in_delivery
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tracker.cli import cli
 from tracker.db.account_map_models import Influence
 from tracker.db.followup_models import Concern, PulseCheck
 from tracker.db.health_models import ContractHealth
@@ -162,3 +164,20 @@ def test_kept_health_is_computed_again_on_a_new_day(session: Session) -> None:
     )
 
     assert [row.health for row in later.rows] == [BASE - 2 - 5]  # now overdue as well
+
+
+def test_the_nightly_refresh_computes_every_signed_contracts_health_once_a_day(
+    app: Flask, session: Session
+) -> None:
+    contract_in_delivery(session, code="H-7")
+    contract_in_delivery(session, code="H-8", accounts_too=False)
+    contract_in_delivery(session, code="H-9", status="draft", accounts_too=False)
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(cli, ["health", "refresh"], catch_exceptions=False)
+    again = runner.invoke(cli, ["health", "refresh"], catch_exceptions=False)
+
+    assert first.output == "Computed the health of 2 contracts.\n"
+    assert again.output == "Computed the health of 0 contracts.\n"
+    with session.begin():
+        assert session.scalar(select(func.count()).select_from(ContractHealth)) == 2

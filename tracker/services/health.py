@@ -220,3 +220,19 @@ class _FollowUp:
             ),
             pulse_gap=None if gap is None else (gap.buyer, gap.vendor),
         )
+
+
+def refresh_all_health(session: Session, today: date) -> int:
+    """Compute the health of every contract that has one and none kept for ``today``
+    (a nightly job spares the first reader of the day the wait); how many were computed."""
+    with session.begin():
+        ids = set(
+            session.scalars(select(Contract.id).where(Contract.status.in_(sorted(HEALTH_STATUSES))))
+        )
+        fresh = set(
+            session.scalars(
+                select(ContractHealth.contract_id).where(ContractHealth.computed_on == today)
+            )
+        )
+        ensure_health(session, ids - fresh, today)
+        return len(ids - fresh)
