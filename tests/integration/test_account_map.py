@@ -21,16 +21,19 @@ from tracker.db.audit_models import AuditEvent
 from tracker.db.models import Contract
 from tracker.domain.errors import InvalidTerms
 from tracker.services.access import SYSTEM, Actor
-from tracker.services.account_map import account_map_view, share_account_map
+from tracker.services.account_map import share_account_map
+from tracker.services.account_map_views import account_map_view
 from tracker.services.account_plan import (
     add_alternative,
     add_influence,
-    add_plan_action,
-    rate_indicator,
     remove_alternative,
     remove_influence,
     update_alternative,
     update_influence,
+)
+from tracker.services.account_plan_actions import (
+    add_plan_action,
+    rate_indicator,
     update_plan_action,
 )
 from tracker.services.audit import contract_history

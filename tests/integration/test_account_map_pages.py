@@ -16,13 +16,10 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from tracker.services.access import SYSTEM
-from tracker.services.account_map import account_map_view, share_account_map
-from tracker.services.account_plan import (
-    add_alternative,
-    add_influence,
-    add_plan_action,
-    rate_indicator,
-)
+from tracker.services.account_map import share_account_map
+from tracker.services.account_map_views import account_map_view
+from tracker.services.account_plan import add_alternative, add_influence
+from tracker.services.account_plan_actions import add_plan_action, rate_indicator
 
 TODAY = datetime.now(UTC).date()
 #: The contract runs from January of last year, so that the days the pages default to

@@ -35,9 +35,9 @@ from tracker.domain.ledger import unspent_at_end
 from tracker.domain.onboarding import day_zero
 from tracker.domain.pulse import divergence, trend
 from tracker.services.access import SYSTEM
+from tracker.services.account_map_views import red_flags_by_contract
 from tracker.services.delivery import DeliveryView, build_views
 from tracker.services.delivery_rules import DELIVERY_STATUSES
-from tracker.services.red_flag_counts import red_flag_counts
 
 #: Statuses whose contracts have a health.
 HEALTH_STATUSES = frozenset({*DELIVERY_STATUSES, "closed"})
@@ -110,7 +110,10 @@ def _compute(session: Session, ids: Sequence[int], today: date) -> None:
     known = [contract.id for contract in contracts]
     views = build_views(session, SYSTEM, contracts, today)
     follow_up = _FollowUp(session, known, today)
-    flags = red_flag_counts(session, known, today)
+    flags = {
+        contract_id: len(found)
+        for contract_id, found in red_flags_by_contract(session, known, today).items()
+    }
     session.execute(delete(ContractHealth).where(ContractHealth.contract_id.in_(known)))
     for contract, view in zip(contracts, views, strict=True):
         signed_on = day_zero(follow_up.signed_on.get(contract.id), contract.start_date)

@@ -26,12 +26,8 @@ from tracker.db.models import Contract
 from tracker.domain.json_document import load_json_document
 from tracker.services.access import SYSTEM, Actor
 from tracker.services.account_map import share_account_map
-from tracker.services.account_plan import (
-    add_alternative,
-    add_influence,
-    add_plan_action,
-    rate_indicator,
-)
+from tracker.services.account_plan import add_alternative, add_influence
+from tracker.services.account_plan_actions import add_plan_action, rate_indicator
 
 #: The demo account maps, beside portfolio.json.
 ACCOUNT_MAP_FILE = "account_map.json"

@@ -28,12 +28,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from tracker.db.account_map_models import Alternative, Influence, PlanAction
 from tracker.db.session import request_session
 from tracker.services import account_plan as plan
-from tracker.services.account_map import (
-    AccountMapView,
-    account_map_view,
-    contract_of,
-    share_account_map,
-)
+from tracker.services import account_plan_actions as plan_actions
+from tracker.services.account_map import contract_of, share_account_map
+from tracker.services.account_map_views import AccountMapView, account_map_view
 from tracker.services.errors import Conflict, Forbidden, NotFound
 from tracker.web.auth import current_actor, request_info
 from tracker.web.form_errors import attempt, form_version
@@ -169,7 +166,7 @@ def delete_alternative(alternative_id: int) -> BaseResponse:
 def add_action(contract_id: int) -> Page | BaseResponse:
     """Add an action to the account plan."""
     outcome = attempt(
-        lambda: plan.add_plan_action(
+        lambda: plan_actions.add_plan_action(
             request_session(), current_actor(), contract_id, _fields(ACTION_FIELDS),
             request=request_info(),
         )
@@ -193,7 +190,7 @@ def plan_action(plan_action_id: int) -> Page | BaseResponse:
         return _action_page(view, action, values, {})
     version = form_version()
     outcome = attempt(
-        lambda: plan.update_plan_action(
+        lambda: plan_actions.update_plan_action(
             request_session(), current_actor(), plan_action_id, _fields(ACTION_FIELDS),
             expected_version=version, request=request_info(),
         )
@@ -210,7 +207,7 @@ def rate(plan_action_id: int) -> Page | BaseResponse:
     contract_id = contract_of(request_session(), current_actor(), PlanAction, plan_action_id,
                               "plan action")  # fmt: skip
     outcome = attempt(
-        lambda: plan.rate_indicator(
+        lambda: plan_actions.rate_indicator(
             request_session(), current_actor(), plan_action_id,
             rating=request.form.get("rating"), note=request.form.get("note"),
             reviewed_on=request.form.get("reviewed_on"), request=request_info(),
