@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.db.audit_models import AuditEvent
+from tracker.db.health_models import ContractHealth
 from tracker.db.session import new_session
 from tracker.domain.errors import InvalidTerms
 from tracker.services.access import SYSTEM, Actor
@@ -31,6 +32,7 @@ from tracker.services.errors import Conflict, StaleEdit
 from tracker.services.fund import record_spending
 from tracker.services.initiatives import approve_initiative, propose_initiative
 from tracker.services.kpis import create_kpi, update_kpi
+from tracker.services.portfolio import PortfolioQuery, portfolio_page
 from tracker.services.year_close import close_year, reopen_year
 
 pytestmark = [
@@ -270,3 +272,25 @@ def test_both_sides_signing_at_the_same_moment_freeze_the_report_exactly_once(
         assert report_view_of(session, delivery).state == "frozen"
     assert events(session, "freeze_report") == ROUNDS
     assert events(session, "sign_report") == 2 * ROUNDS
+
+
+def test_two_readers_computing_the_same_health_at_once_both_get_their_page(
+    app: Flask, session: Session
+) -> None:
+    for round_number in range(ROUNDS):
+        delivery = contract_in_delivery(session, code=f"HEALTH-{round_number}")
+
+        def read_portfolio(own: Session, actor: Actor = delivery.vendor_staff) -> object:
+            page = portfolio_page(own, actor, PortfolioQuery(), today=TODAY)
+            return [row.health for row in page.rows]
+
+        outcomes = race(app, read_portfolio, read_portfolio)
+        assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
+        assert outcomes[0] == outcomes[1]
+        with session.begin():
+            kept = session.scalar(
+                select(func.count())
+                .select_from(ContractHealth)
+                .where(ContractHealth.contract_id == delivery.contract_id)
+            )
+        assert kept == 1

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.db.followup_models import (
@@ -114,7 +115,7 @@ def _compute(session: Session, ids: Sequence[int], today: date) -> None:
         contract_id: len(found)
         for contract_id, found in red_flags_by_contract(session, known, today).items()
     }
-    session.execute(delete(ContractHealth).where(ContractHealth.contract_id.in_(known)))
+    rows = []
     for contract, view in zip(contracts, views, strict=True):
         signed_on = day_zero(follow_up.signed_on.get(contract.id), contract.start_date)
         inputs = replace(
@@ -124,7 +125,7 @@ def _compute(session: Session, ids: Sequence[int], today: date) -> None:
         )
         result = health(inputs)
         alerts = [[a.kind, a.text, a.points, a.vendor_only] for a in result.alerts]
-        session.add(
+        rows.append(
             ContractHealth(
                 contract_id=contract.id,
                 computed_on=today,
@@ -134,7 +135,16 @@ def _compute(session: Session, ids: Sequence[int], today: date) -> None:
                 alerts=json.dumps(alerts, ensure_ascii=False, separators=(",", ":")),
             )
         )
-    session.flush()
+    try:
+        # A savepoint: when another request kept the same scores at the same moment,
+        # its rows stand (they are the same) and this one's are dropped.
+        with session.begin_nested():
+            session.execute(delete(ContractHealth).where(ContractHealth.contract_id.in_(known)))
+            session.add_all(rows)
+    except IntegrityError:
+        for row in rows:
+            if row in session:
+                session.expunge(row)
 
 
 def _delivery_inputs(view: DeliveryView, today: date) -> HealthInputs:
