@@ -16,7 +16,7 @@ would otherwise show the buyer the vendor's private map.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -116,11 +116,6 @@ def contract_of(session: Session, actor: Actor, model: type[M], record_id: int, 
 
 
 # -- helpers of every write -------------------------------------------------------------
-
-
-def today_or(today: date | None) -> date:
-    """``today``, or the UTC date."""
-    return today or datetime.now(UTC).date()
 
 
 def audit(

@@ -32,7 +32,8 @@ from tracker.domain.red_flags import (
     signed,
 )
 from tracker.services.access import Actor
-from tracker.services.account_map import may_read, may_write, today_or
+from tracker.services.account_map import may_read, may_write
+from tracker.services.delivery_rules import today_utc
 from tracker.services.errors import NotFound
 
 # -- read models ------------------------------------------------------------------------
@@ -176,7 +177,7 @@ def account_map_view(
 ) -> AccountMapView:
     """The contract's account map as ``actor`` may see it on ``today``; NotFound when the
     actor may not (a buyer while the map is not shared, an outsider)."""
-    day = today_or(today)
+    day = today_utc(today)
     with session.begin():
         buyer, vendor = aliased(Organisation), aliased(Organisation)
         row = session.execute(

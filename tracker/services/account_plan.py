@@ -37,7 +37,6 @@ from tracker.services.account_map import (
     POSITION_WORDS,
     STATUS_WORDS,
     audit,
-    today_or,
     writable_contract,
     writable_record,
 )
@@ -48,6 +47,7 @@ from tracker.services.delivery_rules import (
     optional_text,
     require_version,
     snapshot_of,
+    today_utc,
     validated,
 )
 
@@ -143,7 +143,7 @@ def add_influence(
 
     ``fields``: name, job_title, role, degree, mode, rating (−5..+5), evidence,
     win_result, covered_by, last_met_on, added_on (default today)."""
-    stamp, day = now_utc(now), today_or(today)
+    stamp, day = now_utc(now), today_utc(today)
     with session.begin():
         contract = writable_contract(session, actor, contract_id)
         values = validated(lambda reader: _read_influence(reader, contract, fields, day))
@@ -168,7 +168,7 @@ def update_influence(
     request: RequestInfo | None = None,
 ) -> None:
     """Change a buying influence (an empty added_on keeps the day it was added)."""
-    stamp, day = now_utc(now), today_or(today)
+    stamp, day = now_utc(now), today_utc(today)
     with session.begin():
         influence, contract = writable_record(session, actor, Influence, influence_id, "influence")
         require_version(f"Influence {influence.name}", influence, expected_version)

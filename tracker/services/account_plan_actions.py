@@ -22,7 +22,6 @@ from tracker.services.access import Actor
 from tracker.services.account_map import (
     STATUS_WORDS,
     audit,
-    today_or,
     writable_contract,
     writable_record,
 )
@@ -34,6 +33,7 @@ from tracker.services.delivery_rules import (
     optional_text,
     require_version,
     snapshot_of,
+    today_utc,
     validated,
 )
 from tracker.services.errors import Conflict
@@ -56,7 +56,7 @@ def add_plan_action(
 
     ``fields``: title, indicator (what is measured to know it works), influence_id
     (optional, an influence of the same contract), owner, due_on, status (default open)."""
-    stamp, day = now_utc(now), today_or(today)
+    stamp, day = now_utc(now), today_utc(today)
     with session.begin():
         contract = writable_contract(session, actor, contract_id)
         values = validated(lambda reader: _read_action(reader, session, contract, fields, day))
@@ -81,7 +81,7 @@ def update_plan_action(
     request: RequestInfo | None = None,
 ) -> None:
     """Change an action of the plan (mark it done or dropped with ``status``)."""
-    stamp, day = now_utc(now), today_or(today)
+    stamp, day = now_utc(now), today_utc(today)
     with session.begin():
         action, contract = writable_record(
             session, actor, PlanAction, plan_action_id, "plan action"
@@ -111,7 +111,7 @@ def rate_indicator(
     """Record a review's rating (0..10) of an action's indicator, on ``reviewed_on``
     (default today, never in the future); returns the rating's id. Ratings are never
     edited: a new review adds a new one."""
-    stamp, day = now_utc(now), today_or(today)
+    stamp, day = now_utc(now), today_utc(today)
     with session.begin():
         action, contract = writable_record(
             session, actor, PlanAction, plan_action_id, "plan action"

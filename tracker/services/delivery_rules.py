@@ -35,6 +35,11 @@ def now_utc(now: datetime | None = None) -> datetime:
     return now or datetime.now(UTC)
 
 
+def today_utc(today: date | None = None) -> date:
+    """The day rules are applied on: ``today`` when given (tests pin it), else the UTC date."""
+    return today or datetime.now(UTC).date()
+
+
 def locked_contract(session: Session, actor: Actor, contract_id: int) -> Contract:
     """The contract, locked for the caller's transaction (so that ledger checks and year
     closes of one contract happen one at a time); NotFound when the actor may not see it."""

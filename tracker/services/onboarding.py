@@ -29,6 +29,7 @@ from tracker.services.delivery_rules import (
     require_staff,
     require_version,
     snapshot_of,
+    today_utc,
     validated,
 )
 from tracker.services.errors import Conflict, NotFound
@@ -36,7 +37,6 @@ from tracker.services.onboarding_views import (
     STATUS_WORDS,
     read_only_reason,
     signed_on_of,
-    today_or,
 )
 
 _FIELDS = ("title", "owner_side", "due_on", "status", "done_on", "note")
@@ -87,7 +87,7 @@ def apply_template(
         record(session, actor, "apply_template", "onboarding", contract.id,
                contract_id=contract.id, after={"start_on": first.isoformat(),
                "milestones": len(created)}, request=request)  # fmt: skip
-        late = sum(planned.due_on < today_or(today) for planned in created)
+        late = sum(planned.due_on < today_utc(today) for planned in created)
         return TemplateApplied(len(created), late, first)
 
 
@@ -160,7 +160,7 @@ def set_milestone_status(
     future), dropped (``note`` gives the reason) or back to planned. A note given
     replaces the milestone's note."""
     stamp = now_utc(now)
-    day = today_or(today)
+    day = today_utc(today)
     with session.begin():
         if status not in STATUS_WORDS:
             raise InvalidTerms([FieldError("status", f"expected one of {', '.join(STATUS_WORDS)}")])

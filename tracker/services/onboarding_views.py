@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, or_, select, true
@@ -31,7 +31,7 @@ from tracker.domain.onboarding import (
     onboarding_summary,
 )
 from tracker.services.access import Actor
-from tracker.services.delivery_rules import DELIVERY_STATUSES
+from tracker.services.delivery_rules import DELIVERY_STATUSES, today_utc
 from tracker.services.errors import NotFound
 
 #: A milestone's statuses, as messages word them.
@@ -146,7 +146,7 @@ def onboarding_view(
         contract = session.get(Contract, contract_id, populate_existing=True)
         if contract is None or not actor.sees(contract.buyer_id, contract.vendor_id):
             raise NotFound(f"no contract {contract_id}")
-        return _view(session, actor, contract, today_or(today))
+        return _view(session, actor, contract, today_utc(today))
 
 
 def milestone_view(
@@ -162,7 +162,7 @@ def milestone_view(
         ).one_or_none()
         if contract is None or not actor.sees(contract.buyer_id, contract.vendor_id):
             raise NotFound(f"no milestone {milestone_id}")
-        view = _view(session, actor, contract, today_or(today))
+        view = _view(session, actor, contract, today_utc(today))
     line = next(line for line in view.milestones if line.id == milestone_id)
     return view, line
 
@@ -172,7 +172,7 @@ def onboarding_portfolio(
 ) -> tuple[OnboardingRow, ...]:
     """Every contract the actor sees that is in onboarding (or signed, not closed and
     within 100 days of its day 0), the most late first; three queries whatever the count."""
-    day = today_or(today)
+    day = today_utc(today)
     buyer, vendor = aliased(Organisation), aliased(Organisation)
     start = case(
         (ContractFollowUp.signed_on > Contract.start_date, ContractFollowUp.signed_on),
@@ -211,11 +211,6 @@ def onboarding_portfolio(
 
 
 # -- helpers shared with the writes -----------------------------------------------------
-
-
-def today_or(today: date | None) -> date:
-    """``today``, or the UTC date."""
-    return today or datetime.now(UTC).date()
 
 
 def signed_on_of(session: Session, contract_id: int) -> date | None:
